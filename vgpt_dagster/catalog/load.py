@@ -1,41 +1,218 @@
-"""Read a Vista schema export into a :class:`Catalog` (minimal version; hardened by the catalog work)."""
+"""Load a Vista schema into a :class:`Catalog` from any supported input, auto-detected.
 
-import gzip
-import json
+Inputs (see docs/schema-input.md):
+
+* ``export``: a folder in the original team's shape: ``columns.json`` (required), a tables list
+  (``tables.json`` or any ``*tables*.json``), ``keys.json``, ``clustered_indexes.json``,
+  ``foreign_keys.json``, ``udt_types.json``; each file ``.json`` or ``.json.gz``.
+* ``information_schema``: a SQL Server ``INFORMATION_SCHEMA.COLUMNS`` CSV, or a folder holding one
+  (the folder may add keys.json / foreign_keys.json / udt_types.json beside it).
+* ``store``: the Parquet folder :func:`vgpt_dagster.catalog.store.write_catalog` writes (fast path).
+
+Bad input raises :class:`CatalogError` naming the file, position or record and field, and the fix.
+Duplicate columns are a warning (``catalog.warnings``, also logged): the first one is kept.
+"""
+
+import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from vgpt_dagster.catalog import information_schema, records
 from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.config import StrictModel, load_config
 from vgpt_dagster.errors import CatalogError
+from vgpt_dagster.paths import ProjectPaths
+
+log = logging.getLogger(__name__)
+
+STORE_FORMAT = "vgpt-catalog/1"
+_OPTIONAL_STEMS = ("keys", "clustered_indexes", "foreign_keys", "udt_types")
 
 
-def _read_json(path: Path):
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig") as fh:
-        return json.load(fh)
+class CatalogConfig(StrictModel):
+    """``configs/catalog.yaml``: where the Vista schema export lives.
+
+    ``schema_path``: a folder export, an INFORMATION_SCHEMA.COLUMNS CSV or a catalog Parquet store;
+    relative paths are relative to the project root; null = the embedded Vista 6.x export.
+    """
+
+    schema_path: str | None = None
+
+
+def resolve_schema_path(cfg: CatalogConfig, paths: ProjectPaths) -> Path:
+    """The schema input ``cfg`` names (relative to the project root), or the embedded export."""
+    if cfg.schema_path is None:
+        return paths.embedded_schema
+    p = Path(cfg.schema_path).expanduser()
+    return p if p.is_absolute() else paths.root / p
+
+
+def load_default_catalog(schema: str | Path | None = None, paths: ProjectPaths | None = None) -> Catalog:
+    """``schema`` when given, else ``configs/catalog.yaml``'s ``schema_path``, else the embedded export."""
+    if schema is not None:
+        return load_catalog(Path(schema))
+    paths = paths or ProjectPaths.from_env()
+    cfg_file = paths.configs / "catalog.yaml"
+    cfg = load_config(cfg_file, CatalogConfig) if cfg_file.exists() else CatalogConfig()
+    return load_catalog(resolve_schema_path(cfg, paths))
+
+
+@dataclass(frozen=True)
+class SchemaInput:
+    """What :func:`detect_input` found: the format and the files a load reads."""
+
+    format: str  # "export" | "information_schema" | "store"
+    path: Path
+    files: dict[str, Path]  # role (columns, tables, keys, ...) -> file
 
 
 def _find(folder: Path, stem: str) -> Path | None:
     for name in (f"{stem}.json", f"{stem}.json.gz"):
-        if (folder / name).exists():
+        if (folder / name).is_file():
             return folder / name
     return None
 
 
+def _find_tables(folder: Path) -> Path | None:
+    exact = _find(folder, "tables")
+    if exact:
+        return exact
+    found = sorted(
+        p for p in folder.iterdir() if p.is_file() and "tables" in p.name and p.name.endswith((".json", ".json.gz"))
+    )
+    if len(found) > 1:
+        raise CatalogError(
+            f"{folder}: several tables lists ({', '.join(p.name for p in found)}); keep one, or name it tables.json."
+        )
+    return found[0] if found else None
+
+
+def detect_input(path: Path) -> SchemaInput:
+    """Decide which format ``path`` is and list its files; raise :class:`CatalogError` when none fits."""
+    path = Path(path)
+    if not path.exists():
+        raise CatalogError(
+            f"{path}: schema input not found. Point --schema (or schema_path in configs/catalog.yaml) at an "
+            "export folder, an INFORMATION_SCHEMA.COLUMNS .csv file or a catalog store folder."
+        )
+    if path.is_file():
+        if path.name.endswith((".csv", ".csv.gz")):
+            return SchemaInput("information_schema", path, {"columns": path})
+        if path.name in ("columns.json", "columns.json.gz"):
+            return detect_input(path.parent)
+        raise CatalogError(
+            f"{path}: not a schema input. Give the export folder (with columns.json), an "
+            "INFORMATION_SCHEMA.COLUMNS .csv file, or a catalog store folder."
+        )
+    if (path / "manifest.json").is_file() and (path / "objects.parquet").is_file():
+        files = {stem: path / f"{stem}.parquet" for stem in ("objects", "columns", "keys", "foreign_keys")}
+        return SchemaInput("store", path, {"manifest": path / "manifest.json", **files})
+    extra = {stem: p for stem in _OPTIONAL_STEMS if (p := _find(path, stem))}
+    cols = _find(path, "columns")
+    if cols is not None:
+        tables = _find_tables(path)
+        return SchemaInput("export", path, {"columns": cols, **({"tables": tables} if tables else {}), **extra})
+    csvs = sorted(p for p in path.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+    csvs = [p for p in csvs if information_schema.is_information_schema_csv(p)]
+    if len(csvs) == 1:
+        return SchemaInput("information_schema", path, {"columns": csvs[0], **extra})
+    if len(csvs) > 1:
+        raise CatalogError(
+            f"{path}: several INFORMATION_SCHEMA.COLUMNS CSV files ({', '.join(p.name for p in csvs)}); keep one."
+        )
+    raise CatalogError(
+        f"{path}: no columns.json (or columns.json.gz) found; it is the one required file of a schema export. "
+        "Add it, or point at an INFORMATION_SCHEMA.COLUMNS .csv export instead."
+    )
+
+
 def load_catalog(path: Path) -> Catalog:
-    """Load a metadata export folder (columns.json required; tables/keys/foreign_keys/udt_types enrich)."""
-    folder = Path(path)
-    cols = _find(folder, "columns")
-    if cols is None:
-        raise CatalogError(f"{folder}: no columns.json found; it is the one required file of a schema export.")
-    opt = {stem: _find(folder, stem) for stem in ("tables", "keys", "clustered_indexes", "foreign_keys", "udt_types")}
-    keys = (_read_json(opt["keys"]) if opt["keys"] else []) + (
-        _read_json(opt["clustered_indexes"]) if opt["clustered_indexes"] else []
+    """Load any supported schema input (auto-detected) into a :class:`Catalog`."""
+    found = detect_input(Path(path))
+    if found.format == "store":
+        from vgpt_dagster.catalog.store import read_catalog
+
+        return read_catalog(found.path)
+    files = found.files
+    if found.format == "information_schema":
+        objects, columns = information_schema.read_information_schema(files["columns"])
+    else:
+        columns = records.expect_list(records.read_json(files["columns"]), str(files["columns"]))
+        records.check_records(columns, records.COLUMN_FIELDS, str(files["columns"]))
+        objects = None
+        if "tables" in files:
+            raw = records.expect_list(records.read_json(files["tables"]), str(files["tables"]))
+            objects = records.check_tables(raw, str(files["tables"]))
+    if not columns:
+        raise CatalogError(
+            f"{files['columns']}: holds no column records, so the catalog would be empty. "
+            "Export at least one table's columns."
+        )
+    keys = _read_list(files, "keys", records.KEY_FIELDS) + _read_list(files, "clustered_indexes", records.KEY_FIELDS)
+    fks = _read_list(files, "foreign_keys", records.FK_FIELDS)
+    udt = (
+        records.check_udt_types(records.read_json(files["udt_types"]), str(files["udt_types"]))
+        if "udt_types" in files
+        else {}
     )
+    columns, warnings = _drop_duplicate_columns(columns, str(files["columns"]))
+    if objects is not None:
+        objects, more = _drop_duplicate_objects(objects, str(files.get("tables", files["columns"])))
+        warnings += more
+    for w in warnings:
+        log.warning(w)
     return Catalog.from_records(
-        objects=_read_json(opt["tables"]) if opt["tables"] else None,
-        columns=_read_json(cols),
+        objects=objects,
+        columns=columns,
         keys=keys,
-        foreign_keys=_read_json(opt["foreign_keys"]) if opt["foreign_keys"] else [],
-        udt_types=_read_json(opt["udt_types"]) if opt["udt_types"] else {},
-        source=str(folder),
+        foreign_keys=fks,
+        udt_types=udt,
+        source=str(found.path),
+        warnings=warnings,
     )
+
+
+def _read_list(files: dict[str, Path], stem: str, spec: records.FieldSpec) -> list[dict[str, Any]]:
+    if stem not in files:
+        return []
+    data = records.expect_list(records.read_json(files[stem]), str(files[stem]))
+    records.check_records(data, spec, str(files[stem]))
+    return data
+
+
+def _drop_duplicate_columns(columns: list[dict[str, Any]], source: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Keep the first record of each (object, column); one warning with counts and examples."""
+    seen: dict[tuple[str, str], int] = {}
+    kept, dups = [], []
+    for i, rec in enumerate(columns):
+        key = (rec["ObjectName"], rec["ColumnName"])
+        if key in seen:
+            dups.append((key, seen[key], i))
+        else:
+            seen[key] = i
+            kept.append(rec)
+    if not dups:
+        return columns, []
+    objs = {k[0] for k, _, _ in dups}
+    examples = ", ".join(f"{o}.{c} (records {a} and {b})" for (o, c), a, b in dups[:3])
+    return kept, [
+        f"{source}: {len(dups)} duplicate column record(s) in {len(objs)} object(s), e.g. {examples}; "
+        "kept the first of each. Remove the repeats from the export to silence this warning."
+    ]
+
+
+def _drop_duplicate_objects(objects: list[dict[str, Any]], source: str) -> tuple[list[dict[str, Any]], list[str]]:
+    seen: dict[str, int] = {}
+    kept, dups = [], []
+    for i, rec in enumerate(objects):
+        if rec["name"] in seen:
+            dups.append(f"{rec['name']} (records {seen[rec['name']]} and {i})")
+        else:
+            seen[rec["name"]] = i
+            kept.append(rec)
+    if not dups:
+        return objects, []
+    return kept, [
+        f"{source}: {len(dups)} duplicate object record(s), e.g. {', '.join(dups[:3])}; kept the first of each."
+    ]

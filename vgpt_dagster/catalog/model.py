@@ -22,7 +22,6 @@ Examples:
     'tinyint'
 """
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +49,16 @@ class Column:
     precision: int | None = None
     scale: int | None = None
     is_identity: bool = False
+
+    @property
+    def base_type_sql(self) -> str:
+        """The underlying SQL type with its size: ``bDollar`` -> ``numeric(12,2)``, ``bJob`` -> ``varchar(10)``."""
+        t = self.base_type or "unknown"
+        if self.max_length is not None and t in ("char", "varchar", "nchar", "nvarchar", "binary", "varbinary"):
+            return f"{t}({'max' if self.max_length == -1 else self.max_length})"
+        if self.precision is not None and t in ("decimal", "numeric"):
+            return f"{t}({self.precision},{self.scale or 0})"
+        return t
 
     @property
     def type_sql(self) -> str:
@@ -137,13 +146,8 @@ class Lookup:
 
 def _normalise_name(name: str) -> str:
     """Strip brackets, quotes and a leading ``dbo.`` schema: ``[dbo].[APTH]`` -> ``APTH``."""
-    parts = [p.strip().strip("[]\"`") for p in name.strip().split(".")]
+    parts = [p.strip().strip('[]"`') for p in name.strip().split(".")]
     return parts[-1] if parts else name
-
-
-def _split_words(name: str) -> list[str]:
-    """``APTransactionHeader`` -> ['AP', 'Transaction', 'Header']; ``ap_th`` -> ['ap', 'th']."""
-    return re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", name)
 
 
 @dataclass
@@ -378,53 +382,14 @@ class Catalog:
 
     # -- suggestions -------------------------------------------------------------------------
     def suggest(self, name: str, n: int = 3) -> list[str]:
-        """Nearest real objects for an unknown name, best first.
-
-        Tries, in order: separator/case variants (``AP_TH``, ``apth``), a ``b``-prefix variant,
-        plain-English concepts (``Invoices`` -> APTH, APTL, ARTH), spelled-out mnemonics
-        (``APTransactionHeader`` -> APTH) and finally close spellings (``APHD`` -> APTH).
-        """
-        bare = _normalise_name(name)
-        out: list[str] = []
-
-        def add(cands: Iterable[str]) -> None:
-            for c in cands:
-                obj = self.resolve(c)
-                if obj is not None and obj.name not in out:
-                    out.append(obj.name)
-
-        squashed = re.sub(r"[^A-Za-z0-9]", "", bare)
-        add([squashed])
-        if squashed.lower().startswith(("b", "v")):
-            add([squashed[1:]])
-        words = _split_words(squashed)
-        singular = [w[:-1] if w.lower().endswith("s") and len(w) > 3 else w for w in words]
-        for cand in (squashed, "".join(singular)):
-            for concept, targets in vocabulary.CONCEPTS.items():
-                if concept.lower() == cand.lower():
-                    add(targets)
-        if words and len(words[0]) == 2 and words[0].isupper() and len(words) > 1:
-            abbrev = words[0] + "".join(vocabulary.ABBREVIATIONS.get(w, w[:1].upper()) for w in words[1:])
-            add([abbrev])
-        for w in singular:
-            for concept, targets in vocabulary.CONCEPTS.items():
-                if concept.lower() == w.lower():
-                    add(targets)
-        if len(out) < n:
-            pool = self._suggestion_pool
-            close = difflib.get_close_matches(squashed.upper(), list(pool), n=n * 2, cutoff=0.5)
-            add(pool[c] for c in close)
-        return out[:n]
+        """Nearest real objects for an unknown name, best first (see :mod:`vgpt_dagster.catalog.suggest`)."""
+        return self._suggester.suggest(name, n)
 
     @cached_property
-    def _suggestion_pool(self) -> dict[str, str]:
-        """Upper-cased names of the objects users should query (views over their b-tables)."""
-        pool: dict[str, str] = {}
-        for o in self.objects.values():
-            if o.kind == "table" and self._views_of.get(o.name):
-                continue
-            pool.setdefault(o.name.upper(), o.name)
-        return pool
+    def _suggester(self):
+        from vgpt_dagster.catalog.suggest import Suggester
+
+        return Suggester(self)
 
     def label(self, name: str) -> str:
         """A short human label: curated vocabulary, else the export's description, else module + name."""

@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VgptError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `vgpt ... | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,40 @@
+# vgpt-dagster: the two commands that do everything on a fresh machine are `make pipeline` and `make test`.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export PYTHONUNBUFFERED := 1
+PORT ?= 3000
+
+.PHONY: setup pipeline test test-fast ui bench lint clean-artifacts help
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(BIN)/vgpt: pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found; set PY=/path/to/python3.11"; exit 2; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/vgpt
+
+setup: $(BIN)/vgpt  ## create .venv and install the project with its dev tools
+
+pipeline: setup  ## run the whole pipeline (schema -> datasets -> SFT -> DPO v3 -> KTO -> validation -> comparison) on the embedded defaults
+	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j vgpt_pipeline
+
+test: setup  ## run every test (CI runs exactly this)
+	$(BIN)/pytest -q
+
+test-fast: setup  ## skip the slow end-to-end and browser tests
+	$(BIN)/pytest -q -m "not slow and not browser"
+
+ui: setup  ## open the Dagster UI on http://127.0.0.1:$(PORT) with the project's instance (daemon + schedule included)
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT) -w workspace.yaml
+
+bench: setup  ## run every benchmark in bench/ (minutes; results go to stdout)
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check vgpt_dagster vgpt_dagster_tests bench
