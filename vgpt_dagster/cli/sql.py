@@ -1,6 +1,91 @@
-"""`vgpt sql ...` (filled in by the sql work)."""
+"""`vgpt sql check (SQL | -f FILE)`: analyse T-SQL against the Vista catalog.
+
+Exit codes: 0 no error-level finding, 1 at least one, 2 usage error (no SQL, both SQL and -f, missing
+file, bad schema). ``--json`` prints ``Analysis.to_dict()``, documented in docs/cli.md ("vgpt sql check").
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from vgpt_dagster.catalog.load import load_default_catalog
+from vgpt_dagster.errors import SqlAnalysisError
+from vgpt_dagster.sql.analyze import analyze
+from vgpt_dagster.sql.findings import Analysis, Finding
 
 
 def register(sub) -> None:
-    p = sub.add_parser("sql", help="(not yet available)")
-    p.set_defaults(handler=lambda args: p.error("not yet available"))
+    p = sub.add_parser("sql", help="check T-SQL against the Vista catalog")
+    ssub = p.add_subparsers(dest="sql_command", metavar="SUBCOMMAND")
+    ssub.required = True
+    check = ssub.add_parser(
+        "check",
+        help="parse errors, non-SELECT statements, unknown objects/columns, NOLOCK, join keys, company filter",
+        description="Analyse one statement or a script. Exit 0 when there is no error-level finding, 1 otherwise, "
+        "2 for usage errors.",
+    )
+    check.add_argument("sql", nargs="?", metavar="SQL", help="the SQL text (quote it); or use -f")
+    check.add_argument("-f", "--file", metavar="FILE", help="read the SQL from FILE ('-' for stdin)")
+    check.add_argument("--json", action="store_true", help="print the full analysis as one JSON object")
+    check.add_argument(
+        "--schema", metavar="PATH", help="schema export or catalog store (default: configs/catalog.yaml, else embedded)"
+    )
+    check.add_argument("--allow-writes", action="store_true", help="do not flag INSERT/UPDATE/DELETE/EXEC/DROP/...")
+    check.add_argument("--no-company-filter", action="store_true", help="do not require a company filter (APCo = ...)")
+    check.add_argument("--no-nolock", action="store_true", help="do not require WITH (NOLOCK) on every table read")
+    check.set_defaults(handler=run_check)
+
+
+def read_sql_argument(sql: str | None, file: str | None) -> str:
+    """The SQL from the positional argument or ``-f FILE``; exactly one must be given."""
+    if sql is not None and file is not None:
+        raise SqlAnalysisError("give the SQL either as an argument or with -f FILE, not both.")
+    if sql is None and file is None:
+        raise SqlAnalysisError("no SQL given: pass it as an argument (quoted) or with -f FILE.")
+    if file is None:
+        return sql
+    if file == "-":
+        return sys.stdin.read()
+    path = Path(file)
+    if not path.is_file():
+        raise SqlAnalysisError(f"{file}: no such file (vgpt sql check -f expects a file holding the SQL).")
+    return path.read_text(encoding="utf-8-sig")
+
+
+def format_finding(f: Finding) -> str:
+    """``Line 1, Col 15: [error] unknown_object: 'Invoice' is not a table ...``"""
+    line = f.line if f.line is not None else "?"
+    col = f.col if f.col is not None else "?"
+    return f"Line {line}, Col {col}: [{f.severity}] {f.rule}: {f.message}"
+
+
+def format_summary(a: Analysis) -> str:
+    n_err = len(a.errors)
+    kinds = ", ".join(a.statements) or "none"
+    objs = ", ".join(a.catalog_objects) or "none"
+    verdict = "OK" if a.ok else f"{n_err} error(s)"
+    warn = len(a.findings) - n_err
+    return f"{verdict}; {warn} other finding(s); statements: {kinds}; catalog objects: {objs}"
+
+
+def run_check(args) -> int:
+    try:
+        sql = read_sql_argument(args.sql, args.file)
+    except SqlAnalysisError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    catalog = load_default_catalog(args.schema)
+    analysis = analyze(
+        sql,
+        catalog,
+        require_select=not args.allow_writes,
+        require_nolock=not args.no_nolock,
+        require_company_filter=not args.no_company_filter,
+    )
+    if args.json:
+        print(json.dumps(analysis.to_dict(), indent=2))
+    else:
+        for f in analysis.findings:
+            print(format_finding(f))
+        print(format_summary(analysis))
+    return 0 if not analysis.errors else 1

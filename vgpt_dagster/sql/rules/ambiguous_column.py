@@ -1,0 +1,28 @@
+"""``ambiguous_column``: an unqualified column that two tables in scope both have (SQL Server error 209).
+
+Examples:
+    >>> from vgpt_dagster.sql.analyze import analyze
+    >>> from vgpt_dagster.catalog.model import Catalog
+    >>> cat = Catalog.from_records(None, [{"ObjectName": o, "ColumnName": "APCo"} for o in ("APTH", "APTL")])
+    >>> sql = "SELECT APCo FROM APTH h JOIN APTL l ON l.APCo = h.APCo"
+    >>> [f.message for f in analyze(sql, cat).findings if f.rule == "ambiguous_column"]
+    ["'APCo' is ambiguous: it is a column of h (APTH) and l (APTL); qualify it, e.g. h.APCo."]
+"""
+
+from vgpt_dagster.sql.context import RuleContext
+from vgpt_dagster.sql.findings import ERROR, UNQUALIFIED_AMBIGUOUS_COLUMN, Finding
+
+
+def check(ctx: RuleContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for b in ctx.bindings:
+        if b.status != "ambiguous":
+            continue
+        names = [f"{s.alias or s.name} ({s.obj.name if s.obj else s.kind})" for s in b.candidates]
+        first = b.candidates[0]
+        msg = (
+            f"'{b.use.name}' is ambiguous: it is a column of {', '.join(names[:-1])} and {names[-1]}; "
+            f"qualify it, e.g. {first.alias or first.name}.{b.exact or b.use.name}."
+        )
+        findings.append(Finding(UNQUALIFIED_AMBIGUOUS_COLUMN, ERROR, msg, b.use.line, b.use.col, column=b.use.name))
+    return findings

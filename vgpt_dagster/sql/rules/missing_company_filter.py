@@ -1,0 +1,100 @@
+"""``missing_company_filter``: a query over company-keyed objects must pin the company.
+
+Vista holds many companies in the same tables; a query that reads APTH without ``APCo = @APCo``
+(or ``IN (...)``/``BETWEEN``, against a literal, variable or parameter) in WHERE, ON or HAVING mixes
+every company's rows.
+
+Examples:
+    >>> from vgpt_dagster.sql.analyze import analyze
+    >>> from vgpt_dagster.catalog.model import Catalog
+    >>> cat = Catalog.from_records(None, [{"ObjectName": "APTH", "ColumnName": "APCo"}])
+    >>> analyze("SELECT * FROM APTH WITH (NOLOCK) WHERE APCo = @APCo", cat).company_filter
+    True
+    >>> [f.message for f in analyze("SELECT * FROM APTH WITH (NOLOCK)", cat).findings]
+    ['The query reads APTH but never filters its company column (APCo): add e.g. WHERE APTH.APCo = @APCo.']
+"""
+
+from sqlglot import exp
+
+from vgpt_dagster.sql.context import RuleContext
+from vgpt_dagster.sql.findings import ERROR, MISSING_COMPANY_FILTER, Finding
+from vgpt_dagster.sql.lookup import CatalogMemo
+from vgpt_dagster.sql.scope import Source, StatementInfo
+
+_VALUE_TYPES = (exp.Literal, exp.Parameter, exp.Placeholder, exp.Var, exp.Null)
+_CLAUSES = (exp.Where, exp.Having, exp.Join)
+
+
+def _is_value(node: exp.Expression | None) -> bool:
+    while isinstance(node, (exp.Paren, exp.Cast, exp.Neg, exp.TryCast)):
+        node = node.this
+    return isinstance(node, _VALUE_TYPES)
+
+
+def _in_filter_clause(node: exp.Expression) -> bool:
+    p = node.parent
+    while p is not None:
+        if isinstance(p, _CLAUSES):
+            return True
+        if isinstance(p, (exp.Select, exp.Update, exp.Delete)):
+            return False
+        p = p.parent
+    return False
+
+
+def _constrained(node: exp.Expression) -> exp.Column | None:
+    """The column a predicate pins to values (``APCo = 1``, ``@APCo = h.APCo``, ``IN``, ``BETWEEN``)."""
+    if isinstance(node, exp.EQ):
+        for col, other in ((node.this, node.expression), (node.expression, node.this)):
+            if isinstance(col, exp.Column) and _is_value(other):
+                return col
+    elif isinstance(node, exp.In) and isinstance(node.this, exp.Column) and not node.args.get("query"):
+        if node.expressions and all(_is_value(e) for e in node.expressions):
+            return node.this
+    elif isinstance(node, exp.Between) and isinstance(node.this, exp.Column):
+        if _is_value(node.args.get("low")) and _is_value(node.args.get("high")):
+            return node.this
+    return None
+
+
+def company_sources(info: StatementInfo, memo: CatalogMemo) -> list[tuple[Source, str]]:
+    """Catalog objects the statement reads that have a company column, with that column."""
+    out = []
+    for src in info.refs:
+        if src.kind == "catalog" and not src.write:
+            col = memo.company_column(src.obj.name)
+            if col:
+                out.append((src, col))
+    return out
+
+
+def company_filter_status(info: StatementInfo, memo: CatalogMemo) -> bool | None:
+    """True when a company column is pinned, False when not, None when nothing company-keyed is read."""
+    sources = company_sources(info, memo)
+    if not sources:
+        return None
+    names = {col.lower() for _, col in sources}
+    for node in info.node.find_all(exp.EQ, exp.In, exp.Between):
+        col = _constrained(node)
+        if col is not None and col.name.lower() in names and _in_filter_clause(node):
+            return True
+    return False
+
+
+def check(ctx: RuleContext) -> list[Finding]:
+    if not ctx.require_company_filter:
+        return []
+    findings: list[Finding] = []
+    for info in ctx.statements:
+        if company_filter_status(info, ctx.memo) is not False:
+            continue
+        sources = company_sources(info, ctx.memo)
+        objs = ", ".join(dict.fromkeys(s.obj.name for s, _ in sources))
+        cols = ", ".join(dict.fromkeys(c for _, c in sources))
+        src, col = sources[0]
+        msg = (
+            f"The query reads {objs} but never filters its company column ({cols}): "
+            f"add e.g. WHERE {src.alias or src.name}.{col} = @{col}."
+        )
+        findings.append(Finding(MISSING_COMPANY_FILTER, ERROR, msg, info.line, info.col, object=src.obj.name))
+    return findings

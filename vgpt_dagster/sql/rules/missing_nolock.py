@@ -1,0 +1,27 @@
+"""``missing_nolock``: every catalog table or view a query reads needs ``WITH (NOLOCK)`` (Vista convention).
+
+The old ``APTH (NOLOCK)`` form and ``READUNCOMMITTED`` count; targets of writes are not reads.
+
+Examples:
+    >>> from vgpt_dagster.sql.analyze import analyze
+    >>> from vgpt_dagster.catalog.model import Catalog
+    >>> cat = Catalog.from_records(None, [{"ObjectName": "APTH", "ColumnName": "APCo"}])
+    >>> [f.message for f in analyze("SELECT * FROM APTH h WHERE h.APCo = 1", cat).findings if f.rule == "missing_nolock"]
+    ['APTH h is read without WITH (NOLOCK); write APTH h WITH (NOLOCK).']
+"""
+
+from vgpt_dagster.sql.context import RuleContext
+from vgpt_dagster.sql.findings import ERROR, MISSING_NOLOCK, Finding
+
+
+def check(ctx: RuleContext) -> list[Finding]:
+    if not ctx.require_nolock:
+        return []
+    findings: list[Finding] = []
+    for info in ctx.statements:
+        for src in info.refs:
+            if src.kind == "catalog" and not src.write and not src.nolock:
+                ref = f"{src.name} {src.alias}" if src.alias else src.name
+                msg = f"{ref} is read without WITH (NOLOCK); write {ref} WITH (NOLOCK)."
+                findings.append(Finding(MISSING_NOLOCK, ERROR, msg, src.line, src.col, object=src.obj.name))
+    return findings

@@ -1,0 +1,74 @@
+"""``not_select``: a question that asks for data must be answered by SELECT statements only.
+
+INSERT/UPDATE/DELETE/MERGE/DROP/TRUNCATE/CREATE/ALTER/SELECT INTO on a database object, EXEC of a
+procedure and administrative commands (GRANT, DBCC, ...) are errors. Work on temp tables (``#t``) and
+table variables (``@t``) is scratch space, not a change to Vista, so it is allowed, as are DECLARE/SET.
+
+Examples:
+    >>> from vgpt_dagster.sql.analyze import analyze
+    >>> from vgpt_dagster.catalog.model import Catalog
+    >>> cat = Catalog.from_records(None, [{"ObjectName": "APTH", "ColumnName": "APCo"}])
+    >>> [f.message for f in analyze("DELETE FROM APTH WHERE APCo = 1", cat).findings if f.rule == "not_select"]
+    ['DELETE changes APTH: a request for data must be answered with SELECT only.']
+"""
+
+from sqlglot import exp
+
+from vgpt_dagster.sql.context import RuleContext
+from vgpt_dagster.sql.findings import ERROR, NOT_SELECT, Finding
+from vgpt_dagster.sql.scope import StatementInfo, statement_kind, write_target_tables
+
+_SCRATCH = frozenset({"temp", "table_variable"})
+_ADMIN_COMMANDS = frozenset(
+    {"GRANT", "REVOKE", "DENY", "BACKUP", "RESTORE", "DBCC", "KILL", "SHUTDOWN", "RECONFIGURE", "BULK"}
+)
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.TruncateTable, exp.Create, exp.Alter)
+
+
+def _targets(node: exp.Expression, info: StatementInfo) -> list[tuple[str, str, int | None, int | None]]:
+    """(name, kind, line, col) of the objects a write statement changes."""
+    by_node = {id(s.node): s for s in info.refs}
+    scope = next((s for s in info.scopes if s.node is node), None)
+    out = []
+    for t in write_target_tables(node):
+        if not isinstance(t, exp.Table):
+            out.append((t.sql("tsql")[:60], "object", info.line, info.col))
+            continue
+        src = by_node.get(id(t)) or (scope.by_key.get(t.name.lower()) if scope else None)
+        if src is None:
+            out.append((t.name, "unknown", info.line, info.col))
+        else:
+            out.append((src.obj.name if src.obj else src.name, src.kind, src.line, src.col))
+    return out or [("an object", "unknown", info.line, info.col)]
+
+
+def check(ctx: RuleContext) -> list[Finding]:
+    if not ctx.require_select:
+        return []
+    findings: list[Finding] = []
+    for info in ctx.statements:
+        for node in info.node.find_all(*_WRITES, exp.Execute, exp.Into, exp.Command, exp.Grant, exp.Revoke):
+            if isinstance(node, exp.Execute):
+                proc = node.this.sql("tsql") if isinstance(node.this, exp.Expression) else "a procedure"
+                findings.append(
+                    Finding(
+                        NOT_SELECT, ERROR, f"EXEC runs {proc}: a request for data must be answered with SELECT only.",
+                        info.line, info.col, object=proc,
+                    )
+                )  # fmt: skip
+                continue
+            if isinstance(node, (exp.Command, exp.Grant, exp.Revoke)):
+                kw = statement_kind(node)
+                if kw in _ADMIN_COMMANDS:
+                    msg = f"{kw} is an administrative command: a request for data must be answered with SELECT only."
+                    findings.append(Finding(NOT_SELECT, ERROR, msg, info.line, info.col))
+                continue
+            if not isinstance(node, (exp.Merge, exp.Into)) and node.find_ancestor(exp.Merge):
+                continue  # the MERGE itself is reported
+            kind = "SELECT INTO" if isinstance(node, exp.Into) else statement_kind(node)
+            for name, target_kind, line, col in _targets(node, info):
+                if target_kind in _SCRATCH:
+                    continue
+                msg = f"{kind} changes {name}: a request for data must be answered with SELECT only."
+                findings.append(Finding(NOT_SELECT, ERROR, msg, line or info.line, col or info.col, object=name))
+    return findings

@@ -1,0 +1,325 @@
+"""Walk parsed statements: statement kind, table references, scopes (sources by alias) and column uses.
+
+A *source* is anything a query reads rows from: a catalog table or view, a CTE, a temp table (``#t``),
+a table variable (``@t``), a derived table, an APPLY or a table-valued function. CTE names and temp
+tables are never catalog objects. A *scope* is one SELECT/UPDATE/DELETE with its sources; correlated
+subqueries see their parents' sources.
+
+Examples:
+    >>> from vgpt_dagster.catalog.model import Catalog
+    >>> from vgpt_dagster.sql.lookup import catalog_memo
+    >>> from vgpt_dagster.sql.parse import parse_statements
+    >>> cat = Catalog.from_records(None, [{"ObjectName": "APTH", "ColumnName": "APCo"}])
+    >>> stmts, _ = parse_statements("WITH c AS (SELECT 1 a) SELECT * FROM dbo.[APTH] h WITH (NOLOCK), c, #t")
+    >>> info = walk_statement(stmts[0], "", catalog_memo(cat))
+    >>> [(s.name, s.kind, s.alias, s.nolock) for s in info.refs]
+    [('APTH', 'catalog', 'h', True), ('c', 'cte', None, False), ('#t', 'temp', None, False)]
+"""
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from vgpt_dagster.catalog.model import CatalogObject
+from vgpt_dagster.sql.lookup import CatalogMemo
+from vgpt_dagster.sql.parse import Statement, position
+
+_NOLOCK_HINTS = frozenset({"NOLOCK", "READUNCOMMITTED"})
+_SYSTEM_SCHEMAS = frozenset({"sys", "information_schema"})
+_WRITE_TYPES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.TruncateTable, exp.Create, exp.Alter)
+_KINDS = {
+    exp.Insert: "INSERT",
+    exp.Update: "UPDATE",
+    exp.Delete: "DELETE",
+    exp.Merge: "MERGE",
+    exp.Drop: "DROP",
+    exp.TruncateTable: "TRUNCATE",
+    exp.Create: "CREATE",
+    exp.Alter: "ALTER",
+    exp.Execute: "EXEC",
+    exp.Declare: "DECLARE",
+    exp.Set: "SET",
+    exp.IfBlock: "IF",
+    exp.WhileBlock: "WHILE",
+    exp.Grant: "GRANT",
+    exp.Revoke: "REVOKE",
+    exp.Use: "USE",
+}
+# Row sources that cannot be checked against the catalog (their columns are unknown to us).
+OPAQUE_KINDS = frozenset({"temp", "table_variable", "function", "system", "unknown", "created"})
+
+
+@dataclass(eq=False)
+class Source:
+    """One table reference or derived source. ``outputs``: lower-case column names when known."""
+
+    name: str
+    alias: str | None
+    kind: str  # catalog, cte, temp, table_variable, derived, function, system, created, unknown
+    obj: CatalogObject | None
+    nolock: bool
+    write: bool
+    line: int | None
+    col: int | None
+    node: exp.Expression
+    outputs: frozenset[str] | None = None
+
+    @property
+    def key(self) -> str:
+        return (self.alias or self.name).lower()
+
+
+@dataclass(eq=False)
+class Scope:
+    """A SELECT/UPDATE/DELETE and the sources it reads, by alias (lower case)."""
+
+    node: exp.Expression
+    parent: "Scope | None"
+    sources: list[Source] = field(default_factory=list)
+    by_key: dict[str, Source] = field(default_factory=dict)
+    output_aliases: frozenset[str] = frozenset()
+
+    def find(self, key: str) -> Source | None:
+        scope: Scope | None = self
+        while scope is not None:
+            src = scope.by_key.get(key)
+            if src is not None:
+                return src
+            scope = scope.parent
+        return None
+
+
+@dataclass(eq=False)
+class ColumnUse:
+    """A column reference (``qualifier`` is the alias or table written before the dot) and its scope."""
+
+    node: exp.Column
+    name: str
+    qualifier: str | None
+    scope: Scope
+    line: int | None
+    col: int | None
+
+
+@dataclass(eq=False)
+class StatementInfo:
+    """Everything the rules need about one statement."""
+
+    node: exp.Expression
+    kind: str
+    line: int
+    col: int
+    refs: list[Source]
+    scopes: list[Scope]
+    columns: list[ColumnUse]
+
+
+def node_position(node: exp.Expression | None, sql: str) -> tuple[int | None, int | None]:
+    """1-based position of an identifier-bearing node (from sqlglot's token meta), else (None, None)."""
+    while node is not None and not isinstance(node, exp.Identifier):
+        node = node.args.get("this") if isinstance(node.args.get("this"), exp.Expression) else None
+    meta = node.meta if node is not None else None
+    if not meta or "start" not in meta:
+        return None, None
+    if sql:
+        return position(sql, meta["start"])
+    return meta.get("line"), meta.get("col")
+
+
+def statement_kind(node: exp.Expression) -> str:
+    """SELECT, SELECT INTO, INSERT, UPDATE, ... or the keyword of a raw command (PRINT)."""
+    if isinstance(node, exp.Select):
+        return "SELECT INTO" if node.args.get("into") else "SELECT"
+    if isinstance(node, exp.SetOperation):
+        return "SELECT"
+    if isinstance(node, exp.Command):
+        return str(node.this).upper()
+    if isinstance(node, (exp.Column, exp.Anonymous)):  # BREAK / CONTINUE / RETURN / RAISERROR(...)
+        return node.name.upper()
+    for typ, kind in _KINDS.items():
+        if isinstance(node, typ):
+            return kind
+    return type(node).__name__.upper()
+
+
+def has_nolock(table: exp.Table) -> bool:
+    for hint in table.args.get("hints") or ():
+        for e in hint.expressions if isinstance(hint, exp.WithTableHint) else ():
+            if e.name.upper() in _NOLOCK_HINTS:
+                return True
+    return False
+
+
+def _outputs(query: exp.Expression | None, columns: list | None = None) -> frozenset[str] | None:
+    if columns:
+        return frozenset(c.name.lower() for c in columns)
+    while isinstance(query, exp.SetOperation):
+        query = query.this
+    if not isinstance(query, exp.Select):
+        return None
+    names = query.named_selects
+    if any(n in ("*", "") for n in names) or any(isinstance(e, exp.Star) for e in query.expressions):
+        return None
+    return frozenset(n.lower() for n in names)
+
+
+def _target_table(node: exp.Expression | None) -> exp.Table | None:
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return node if isinstance(node, exp.Table) else None
+
+
+def _table_source(
+    t: exp.Table, ctes: dict[str, exp.CTE], memo: CatalogMemo, sql: str, write: bool, created: bool = False
+) -> Source:
+    ident = t.this
+    alias = t.alias or None
+    line, col = node_position(t.args.get("catalog") or t.args.get("db") or ident, sql)
+    db = t.text("db").lower()
+    kind, obj, outputs, name = "unknown", None, None, t.name
+    if isinstance(ident, exp.Parameter) or name.startswith("@"):
+        kind, name = "table_variable", "@" + name.lstrip("@")
+    elif isinstance(ident, exp.Identifier) and (ident.args.get("temporary") or ident.args.get("global_")):
+        kind, name = "temp", ("##" if ident.args.get("global_") else "#") + name
+    elif not isinstance(ident, exp.Identifier):
+        kind, name = "function", ident.sql("tsql") if ident is not None else "?"
+    elif db in _SYSTEM_SCHEMAS:
+        kind, name = "system", f"{t.text('db')}.{name}"
+    elif not db and name.lower() in ctes:
+        cte = ctes[name.lower()]
+        kind, outputs = "cte", _outputs(cte.this, cte.args["alias"].columns if cte.args.get("alias") else None)
+    elif created:
+        kind = "created"  # CREATE TABLE x / SELECT INTO x: a new object, not a catalog lookup
+    else:
+        obj = memo.resolve(name)
+        kind = "catalog" if obj is not None else "unknown"
+    return Source(name, alias, kind, obj, has_nolock(t), write, line, col, t, outputs)
+
+
+def _derived_source(node: exp.Expression, sql: str) -> Source:
+    alias_node = node.args.get("alias")
+    alias = node.alias or None
+    cols = alias_node.columns if isinstance(alias_node, exp.TableAlias) else None
+    inner = node.this if isinstance(node, (exp.Subquery, exp.Lateral)) else None
+    if isinstance(inner, exp.Subquery):
+        inner = inner.this
+    kind = "derived" if isinstance(inner, exp.Query) or isinstance(node, exp.Values) else "function"
+    outputs = _outputs(inner, cols) if kind == "derived" else None
+    line, col = node_position(alias_node, sql)
+    return Source(alias or "(derived)", alias, kind, None, False, False, line, col, node, outputs)
+
+
+def _scope_source_nodes(node: exp.Expression) -> list[exp.Expression]:
+    nodes: list[exp.Expression] = []
+    if isinstance(node, (exp.Update, exp.Delete)) and isinstance(node.this, exp.Expression):
+        nodes.append(node.this)
+    frm = node.args.get("from_")
+    if frm is not None:
+        nodes.append(frm.this)
+    for holder in (node, *[n for n in nodes if isinstance(n, exp.Table)]):
+        nodes.extend(j.this for j in holder.args.get("joins") or ())
+    return nodes
+
+
+def write_target_tables(node: exp.Expression) -> list[exp.Expression]:
+    """The table nodes a write statement changes (for DELETE/UPDATE possibly alias references)."""
+    if isinstance(node, exp.TruncateTable):
+        return list(node.expressions)
+    if isinstance(node, (exp.Drop, exp.Delete)) and node.args.get("tables"):
+        return list(node.args["tables"])
+    target = _target_table(node.this)
+    return [target] if target is not None else [node.this] if isinstance(node.this, exp.Expression) else []
+
+
+def _write_targets(stmt: exp.Expression) -> tuple[set[int], set[int], set[int]]:
+    """ids of written tables, of tables being created, and of non-table names (DROP PROCEDURE p)."""
+    writes: set[int] = set()
+    created: set[int] = set()
+    not_tables: set[int] = set()
+    for grant in stmt.find_all(exp.Grant, exp.Revoke):  # securables of GRANT/REVOKE are not reads
+        writes.update(id(t) for t in grant.find_all(exp.Table))
+    for node in stmt.find_all(*_WRITE_TYPES, exp.Into):
+        targets = [id(t) for t in write_target_tables(node) if isinstance(t, exp.Table)]
+        writes.update(targets)
+        kind = str(node.args.get("kind") or "TABLE").upper()
+        if isinstance(node, (exp.Create, exp.Drop, exp.Alter)) and kind not in ("TABLE", "VIEW"):
+            not_tables.update(targets)
+        elif isinstance(node, (exp.Create, exp.Into)):
+            created.update(targets)
+    return writes, created, not_tables
+
+
+def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInfo:
+    """Collect the statement's kind, table references, scopes and column uses."""
+    node = stmt.node
+    ctes = {c.alias.lower(): c for c in node.find_all(exp.CTE)}
+    writes, created, skip = _write_targets(node)
+    # also skipped: alias references (UPDATE h ... FROM APTH h), procedure names, DELETE alias targets
+    for ex in node.find_all(exp.Execute):
+        skip.add(id(ex.this))
+    for d in node.find_all(exp.Delete):
+        skip.update(id(t) for t in d.args.get("tables") or ())
+    sources: dict[int, Source] = {}
+    scopes: list[Scope] = []
+    scope_of: dict[int, Scope] = {}
+    for snode in node.find_all(exp.Select, exp.Update, exp.Delete):
+        if not isinstance(snode, exp.Select) and snode.find_ancestor(exp.Merge):
+            continue  # WHEN MATCHED THEN UPDATE SET ...: part of the MERGE, not a scope of its own
+        parent = snode.parent
+        while parent is not None and id(parent) not in scope_of:
+            parent = parent.parent
+        scope = Scope(snode, scope_of.get(id(parent)) if parent is not None else None)
+        if isinstance(snode, exp.Select):
+            scope.output_aliases = frozenset(e.alias.lower() for e in snode.expressions if e.alias)
+        src_nodes = _scope_source_nodes(snode)
+        aliases = {n.alias.lower() for n in src_nodes if n.alias}
+        alias_targets = [t.name.lower() for t in snode.args.get("tables") or ()]
+        for sn in src_nodes:
+            if isinstance(sn, exp.Table):
+                is_target = isinstance(snode, (exp.Update, exp.Delete)) and sn is snode.this
+                if is_target and not sn.alias and sn.name.lower() in aliases and not sn.text("db"):
+                    skip.add(id(sn))  # UPDATE h ... FROM APTH h: `h` names the alias, not a table
+                    alias_targets.append(sn.name.lower())
+                    continue
+                src = _table_source(sn, ctes, memo, sql, id(sn) in writes)
+                sources[id(sn)] = src
+            else:
+                src = _derived_source(sn, sql)
+            scope.sources.append(src)
+            scope.by_key.setdefault(src.key, src)
+        for key in alias_targets:
+            if key in scope.by_key:
+                scope.by_key[key].write = True
+        scopes.append(scope)
+        scope_of[id(snode)] = scope
+    refs: list[Source] = []
+    for t in node.find_all(exp.Table):
+        if id(t) in skip:
+            continue
+        src = sources.get(id(t)) or _table_source(t, ctes, memo, sql, id(t) in writes, id(t) in created)
+        refs.append(src)
+    refs.sort(key=lambda s: (s.line or 0, s.col or 0))
+    columns = _column_uses(node, scope_of, sql)
+    return StatementInfo(node, statement_kind(node), stmt.line, stmt.col, refs, scopes, columns)
+
+
+def _column_uses(node: exp.Expression, scope_of: dict[int, Scope], sql: str) -> list[ColumnUse]:
+    uses: list[ColumnUse] = []
+    for c in node.find_all(exp.Column):
+        if isinstance(c.this, exp.Star):
+            continue
+        p = c.parent
+        scope = None
+        while p is not None:
+            if isinstance(p, (exp.WithTableHint, exp.Schema, exp.ColumnDef)):
+                break
+            scope = scope_of.get(id(p))
+            if scope is not None:
+                break
+            p = p.parent
+        if scope is None:
+            continue
+        line, col = node_position(c.args.get("table") or c.this, sql)
+        uses.append(ColumnUse(c, c.name, c.table or None, scope, line, col))
+    uses.sort(key=lambda u: (u.line or 0, u.col or 0))
+    return uses
