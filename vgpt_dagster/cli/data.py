@@ -1,6 +1,131 @@
-"""`vgpt data ...` (filled in by the data work)."""
+"""`vgpt data build [pairs|sft|dpo_v3|kto|llamafactory|corpus|imports|all]` and `vgpt data audit FILE`.
+
+The same build functions the Dagster assets call. ``audit`` exits 1 on a blocking finding and 2 on
+malformed input (a DatasetError).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+STEPS = ("pairs", "corpus", "sft", "dpo_v3", "kto", "llamafactory", "imports")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("data", help="(not yet available)")
-    p.set_defaults(handler=lambda args: p.error("not yet available"))
+    p = sub.add_parser("data", help="build and audit the training datasets")
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    dsub.required = True
+    b = dsub.add_parser("build", help="generate datasets from the catalog (same code as the Dagster assets)")
+    b.add_argument("what", nargs="?", default="all", choices=(*STEPS, "all"))
+    b.add_argument(
+        "--scale", type=float, help="override 'scale' in configs/datasets.yaml (e.g. 0.05 for a quick build)"
+    )
+    b.add_argument("--config", type=Path, help="datasets config (default: configs/datasets.yaml)")
+    b.set_defaults(handler=_build)
+    a = dsub.add_parser("audit", help="audit a dataset file (Parquet, or LLaMA-Factory JSON/JSONL)")
+    a.add_argument("file", type=Path, nargs="?")
+    a.add_argument("--kind", choices=("sft", "dpo", "kto"))
+    a.add_argument("--dataset-info", type=Path, help="a LLaMA-Factory dataset_info.json (with --name)")
+    a.add_argument("--name", help="dataset name inside --dataset-info")
+    a.add_argument("--json", action="store_true", help="print the audit results as JSON")
+    a.add_argument("--config", type=Path, help="datasets config (default: configs/datasets.yaml)")
+    a.set_defaults(handler=_audit)
+
+
+def _setup(args):
+    from vgpt_dagster.catalog.load import load_catalog
+    from vgpt_dagster.datasets.config import load_datasets_config
+    from vgpt_dagster.paths import ProjectPaths
+
+    paths = ProjectPaths.from_env()
+    over = {"scale": args.scale} if getattr(args, "scale", None) else None
+    cfg = load_datasets_config(args.config or paths.configs / "datasets.yaml", over)
+    return paths, cfg, load_catalog(paths.embedded_schema)
+
+
+def _build(args) -> int:
+    from vgpt_dagster.datasets import build as B
+    from vgpt_dagster.datasets.sqlcheck import SqlChecker
+
+    paths, cfg, catalog = _setup(args)
+    checker = SqlChecker(catalog)
+    steps = [s for s in STEPS if s != "imports" or cfg.imports] if args.what == "all" else [args.what]
+    failed = False
+    for step in steps:
+        res = {
+            "pairs": lambda: B.build_pairs_artifacts(catalog, cfg, paths),
+            "corpus": lambda: B.build_sql_corpus_artifact(catalog, cfg, paths),
+            "sft": lambda: B.build_sft_artifact(catalog, cfg, paths, checker),
+            "dpo_v3": lambda: B.build_dpo_artifact(catalog, cfg, paths, checker),
+            "kto": lambda: B.build_kto_artifact(catalog, cfg, paths, checker),
+            "llamafactory": lambda: B.build_llamafactory_artifact(cfg, paths),
+            "imports": lambda: B.build_imported_artifact(catalog, cfg, paths),
+        }[step]()
+        bad = [a.name for a in res.audits if not a.passed and a.severity == "ERROR"]
+        failed |= bool(bad)
+        print(
+            f"{res.asset}: {res.rows} -> {', '.join(res.outputs.values())}"
+            + (f"  FAILED AUDITS: {', '.join(bad)}" if bad else "")
+        )
+    return 1 if failed else 0
+
+
+def _audit(args) -> int:
+    import polars as pl
+
+    from vgpt_dagster.datasets import audit as A
+    from vgpt_dagster.datasets.imports import (
+        ImportedDataset,
+        audit_import,
+        load_from_dataset_info,
+        load_llamafactory_file,
+    )
+    from vgpt_dagster.datasets.io import read_dataset
+    from vgpt_dagster.errors import DatasetError
+
+    paths, cfg, catalog = _setup(args)
+    if args.dataset_info:
+        if not args.name:
+            raise DatasetError("--dataset-info needs --name (the dataset's key in that file).")
+        imp = load_from_dataset_info(args.dataset_info, args.name, cfg.system_prompt)
+    elif args.file is None:
+        raise DatasetError("give a FILE to audit, or --dataset-info PATH --name NAME.")
+    elif args.file.suffix == ".parquet":
+        kind = {"dpo": "dpo_v3"}.get(
+            args.kind or "", args.kind or _kind_from_columns(pl.read_parquet_schema(args.file))
+        )
+        imp = ImportedDataset(str(args.file), kind, read_dataset(args.file.parent, kind, args.file.stem))
+    else:
+        if not args.kind:
+            raise DatasetError(f"{args.file}: give --kind sft|dpo|kto for a LLaMA-Factory file.")
+        imp = load_llamafactory_file(args.file, args.kind, None, cfg.system_prompt)
+    results = audit_import(imp, catalog, cfg)
+    blocking = [r for r in results if not r.passed and r.severity == A.ERROR]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "source": imp.source,
+                    "kind": imp.kind,
+                    "warnings": imp.warnings,
+                    "passed": not blocking,
+                    "audits": [r.to_dict() for r in results],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        for w in imp.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        for r in results:
+            print(f"[{'PASS' if r.passed else 'FAIL'}] {r.name}")
+            if not r.passed:
+                print("    " + r.markdown.split("\n\n")[0])
+        print(f"{imp.source}: {imp.frame.height} records, {len(blocking)} blocking finding(s).")
+    return 1 if blocking else 0
+
+
+def _kind_from_columns(schema) -> str:
+    cols = set(schema)
+    return "dpo_v3" if "chosen" in cols else "kto" if "label" in cols else "sft"

@@ -1,0 +1,336 @@
+"""One function per Dagster asset (and ``vgpt data build``): read inputs under ``paths``, build, write, audit.
+
+Each returns a :class:`BuildResult` with what the asset shows as metadata (counts, category mix table,
+sizes, a sample, output paths, config hash) and the audit results the blocking checks report.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from vgpt_dagster.artifacts import atomic_dir, sha256_json, write_manifest
+from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.config import config_to_dict
+from vgpt_dagster.datasets import audit as A
+from vgpt_dagster.datasets.config import DatasetsConfig
+from vgpt_dagster.datasets.corpus import mine_sql_corpus
+from vgpt_dagster.datasets.dpo import build_dpo_dataset
+from vgpt_dagster.datasets.imports import audit_import, load_import
+from vgpt_dagster.datasets.io import read_dataset, write_dataset
+from vgpt_dagster.datasets.kto import build_kto_dataset
+from vgpt_dagster.datasets.llamafactory import write_llamafactory_export
+from vgpt_dagster.datasets.pairs import build_case_variants, build_fake_column_pairs, build_fake_table_pairs
+from vgpt_dagster.datasets.records import last_content
+from vgpt_dagster.datasets.sft import SftStats, build_sft_dataset
+from vgpt_dagster.datasets.sqlcheck import SqlChecker
+from vgpt_dagster.errors import MissingUpstreamError
+from vgpt_dagster.paths import ProjectPaths
+
+PAIR_FILES = ("fake_table_pairs", "fake_column_pairs", "case_variants")
+
+
+@dataclass
+class BuildResult:
+    """Outputs, figures and audits of one asset."""
+
+    asset: str
+    outputs: dict[str, str]
+    rows: dict[str, int]
+    config_hash: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    audits: list[A.AuditResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(a.passed for a in self.audits if a.severity == A.ERROR)
+
+
+def config_hash(cfg: DatasetsConfig) -> str:
+    return sha256_json(config_to_dict(cfg))
+
+
+def _sample_md(df: pl.DataFrame, cols: tuple[str, ...], n: int = 3) -> str:
+    rows = []
+    for r in df.head(n).iter_rows(named=True):
+        cells = [_cell(r[c]) for c in cols]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols), *rows])
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, list) and v and isinstance(v[0], dict):
+        v = last_content(v)
+    elif isinstance(v, list):
+        v = ", ".join(map(str, v))
+    return str(v).replace("\n", " ").replace("|", "\\|")[:160]
+
+
+def _need(paths: list[Path], what: str, selection: str) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise MissingUpstreamError(what, missing, selection)
+
+
+def read_pairs(paths: ProjectPaths) -> dict[str, pl.DataFrame]:
+    folder = paths.dataset_dir("pairs")
+    files = [folder / f"{n}.parquet" for n in PAIR_FILES]
+    _need(files, "The datasets", "fake_real_table_pairs")
+    return {n: pl.read_parquet(f) for n, f in zip(PAIR_FILES, files, strict=True)}
+
+
+def build_pairs_artifacts(catalog: Catalog, cfg: DatasetsConfig, paths: ProjectPaths) -> BuildResult:
+    """``fake_real_table_pairs`` and ``fake_column_pairs`` (+ case variants) under data/datasets/pairs/."""
+    frames = {
+        "fake_table_pairs": build_fake_table_pairs(catalog, cfg),
+        "fake_column_pairs": build_fake_column_pairs(catalog, cfg),
+        "case_variants": build_case_variants(catalog, cfg),
+    }
+    folder = paths.dataset_dir("pairs")
+    h = config_hash(cfg)
+    with atomic_dir(folder) as tmp:
+        for name, df in frames.items():
+            df.write_parquet(tmp / f"{name}.parquet")
+        write_manifest(
+            tmp, config_hash=h, seed=cfg.seed, rows={k: v.height for k, v in frames.items()}, catalog=catalog.source
+        )
+    tp = frames["fake_table_pairs"]
+    collisions = [f for f in tp["fake"].to_list() if catalog.resolve(f) is not None]
+    col_coll = [
+        f"{t}.{c}"
+        for t, c in frames["fake_column_pairs"].select("table", "fake_column").iter_rows()
+        if catalog.column(t, c)
+    ]
+    audits = [
+        A._result(
+            "fake_names_not_real",
+            not collisions and not col_coll,
+            {
+                "fake_tables": tp.height,
+                "fake_columns": frames["fake_column_pairs"].height,
+                "collisions": len(collisions) + len(col_coll),
+            },
+            [{"name": n} for n in collisions + col_coll],
+            "No fake table may match a catalog object (any case); no fake column may exist on its table.",
+        )
+    ]
+    counts = tp.group_by("pattern", "split").len().sort("pattern", "split")
+    md = "| pattern | split | names |\n|---|---|---:|\n" + "\n".join(
+        f"| {p} | {s} | {n} |" for p, s, n in counts.iter_rows()
+    )
+    return BuildResult(
+        "fake_real_table_pairs",
+        {n: str(folder / f"{n}.parquet") for n in frames},
+        {k: v.height for k, v in frames.items()},
+        h,
+        {"patterns": md, "sample": _sample_md(tp, ("fake", "real", "pattern", "split"))},
+        audits,
+    )
+
+
+def build_sql_corpus_artifact(catalog: Catalog, cfg: DatasetsConfig, paths: ProjectPaths) -> BuildResult:
+    """``sql_corpus``: examples + skipped statements from ``user_sql_dir`` (empty frames when none is set)."""
+    folder = paths.dataset_dir("sql_corpus")
+    if cfg.user_sql_dir is None:
+        examples = pl.DataFrame(
+            schema={
+                "category": pl.String,
+                "instruction": pl.String,
+                "input": pl.String,
+                "output": pl.String,
+                "sqls": pl.List(pl.String),
+                "file": pl.String,
+            }
+        )
+        skipped = pl.DataFrame(schema={"file": pl.String, "index": pl.Int64, "reason": pl.String, "sql": pl.String})
+    else:
+        sql_dir = cfg.user_sql_dir if cfg.user_sql_dir.is_absolute() else paths.root / cfg.user_sql_dir
+        examples, skipped = mine_sql_corpus(sql_dir, catalog)
+    h = config_hash(cfg)
+    with atomic_dir(folder) as tmp:
+        examples.write_parquet(tmp / "examples.parquet")
+        skipped.write_parquet(tmp / "skipped.parquet")
+        write_manifest(
+            tmp,
+            config_hash=h,
+            seed=cfg.seed,
+            rows={"examples": examples.height, "skipped": skipped.height},
+            user_sql_dir=str(cfg.user_sql_dir) if cfg.user_sql_dir else None,
+        )
+    md = "\n".join(f"- {r['file']}#{r['index']}: {r['reason'][:200]}" for r in skipped.head(10).to_dicts()) or "(none)"
+    return BuildResult(
+        "sql_corpus",
+        {"examples": str(folder / "examples.parquet"), "skipped": str(folder / "skipped.parquet")},
+        {"examples": examples.height, "skipped": skipped.height},
+        h,
+        {"skipped": md},
+    )
+
+
+def _corpus(cfg: DatasetsConfig, paths: ProjectPaths) -> pl.DataFrame | None:
+    if cfg.user_sql_dir is None:
+        return None
+    f = paths.dataset_dir("sql_corpus") / "examples.parquet"
+    _need([f], "The SFT dataset (user_sql_dir is set)", "sql_corpus")
+    return pl.read_parquet(f)
+
+
+def _dataset_result(
+    asset: str,
+    kind: str,
+    df: pl.DataFrame,
+    cfg: DatasetsConfig,
+    paths: ProjectPaths,
+    audits: list,
+    sample_cols: tuple[str, ...],
+    seconds: float,
+    **extra: Any,
+) -> BuildResult:
+    h = config_hash(cfg)
+    out = write_dataset(
+        df,
+        paths.dataset_dir(kind),
+        config_hash=h,
+        seed=cfg.seed,
+        kind=kind,
+        audits_passed=all(a.passed for a in audits if a.severity == A.ERROR),
+        failed_audits=[a.name for a in audits if not a.passed and a.severity == A.ERROR],
+        **extra,
+    )
+    meta = {
+        "category_mix": A.category_table(df),
+        "sample": _sample_md(df, sample_cols),
+        "seconds": round(seconds, 2),
+        "bytes": sum(p.stat().st_size for p in out.paths),
+        **extra,
+    }
+    return BuildResult(asset, {p.stem: str(p) for p in out.paths}, out.rows, h, meta, audits)
+
+
+def _holdout(pairs: dict[str, pl.DataFrame]) -> list[str]:
+    return pairs["fake_table_pairs"].filter(pl.col("split") == "holdout")["fake"].to_list()
+
+
+def build_sft_artifact(
+    catalog: Catalog,
+    cfg: DatasetsConfig,
+    paths: ProjectPaths,
+    checker: SqlChecker | None = None,
+    holdout_prompts: tuple[str, ...] = (),
+) -> BuildResult:
+    pairs, t0 = read_pairs(paths), time.perf_counter()
+    checker, stats = checker or SqlChecker(catalog), SftStats()
+    df = build_sft_dataset(
+        catalog,
+        pairs["fake_table_pairs"],
+        pairs["fake_column_pairs"],
+        cfg,
+        _corpus(cfg, paths),
+        pairs["case_variants"],
+        checker,
+        stats,
+    )
+    audits = A.audit_sft(df, catalog, cfg, checker) + [
+        A.audit_holdout_leak({"sft": df}, _holdout(pairs), holdout_prompts)
+    ]
+    return _dataset_result(
+        "sft_dataset",
+        "sft",
+        df,
+        cfg,
+        paths,
+        audits,
+        ("category", "instruction", "output"),
+        time.perf_counter() - t0,
+        dropped_for_sql=stats.dropped_sql,
+        rewritten_short=stats.rewritten_short,
+        duplicates_removed=stats.duplicates_removed,
+    )
+
+
+def build_dpo_artifact(
+    catalog: Catalog,
+    cfg: DatasetsConfig,
+    paths: ProjectPaths,
+    checker: SqlChecker | None = None,
+    holdout_prompts: tuple[str, ...] = (),
+) -> BuildResult:
+    pairs, t0 = read_pairs(paths), time.perf_counter()
+    checker = checker or SqlChecker(catalog)
+    df = build_dpo_dataset(catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, checker)
+    fakes = pairs["fake_table_pairs"]["fake"].to_list()
+    audits = A.audit_dpo(df, catalog, cfg, checker, fakes) + [
+        A.audit_holdout_leak({"dpo_v3": df}, _holdout(pairs), holdout_prompts)
+    ]
+    return _dataset_result(
+        "dpo_v3_dataset",
+        "dpo_v3",
+        df,
+        cfg,
+        paths,
+        audits,
+        ("category", "instruction", "chosen", "rejected"),
+        time.perf_counter() - t0,
+    )
+
+
+def build_kto_artifact(
+    catalog: Catalog,
+    cfg: DatasetsConfig,
+    paths: ProjectPaths,
+    checker: SqlChecker | None = None,
+    holdout_prompts: tuple[str, ...] = (),
+) -> BuildResult:
+    pairs, t0 = read_pairs(paths), time.perf_counter()
+    folder = paths.dataset_dir("dpo_v3")
+    dpo = pl.concat([read_dataset(folder, "dpo_v3", "train"), read_dataset(folder, "dpo_v3", "eval")])
+    checker = checker or SqlChecker(catalog)
+    df = build_kto_dataset(
+        catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, set(dpo["instruction"].to_list()), checker
+    )
+    audits = A.audit_kto(df, catalog, cfg, checker, dpo, pairs["fake_table_pairs"]["fake"].to_list())
+    audits.append(A.audit_holdout_leak({"kto": df}, _holdout(pairs), holdout_prompts))
+    return _dataset_result(
+        "kto_dataset",
+        "kto",
+        df,
+        cfg,
+        paths,
+        audits,
+        ("category", "label", "instruction", "completion"),
+        time.perf_counter() - t0,
+    )
+
+
+def build_llamafactory_artifact(cfg: DatasetsConfig, paths: ProjectPaths) -> BuildResult:
+    """Export the train splits of the three datasets for llamafactory-cli (eval splits stay ours)."""
+    frames = {k: read_dataset(paths.dataset_dir(k), k, "train") for k in ("sft", "dpo_v3", "kto")}
+    res = write_llamafactory_export(frames["sft"], frames["dpo_v3"], frames["kto"], paths.llamafactory_dir)
+    return BuildResult(
+        "llamafactory_export",
+        res["files"],
+        res["records"],
+        config_hash(cfg),
+        {"kto_tag": "JSON booleans (LLaMA-Factory tests isinstance(kto_tag, bool))"},
+    )
+
+
+def build_imported_artifact(catalog: Catalog, cfg: DatasetsConfig, paths: ProjectPaths) -> BuildResult:
+    """``imported_datasets``: each configured import as Parquet under data/datasets/imported/, audited."""
+    folder, h = paths.dataset_dir("imported"), config_hash(cfg)
+    checker = SqlChecker(catalog)
+    loaded = [load_import(spec, paths.root, cfg.system_prompt) for spec in cfg.imports]
+    audits, rows, outputs, warnings = [], {}, {}, []
+    with atomic_dir(folder) as tmp:
+        for i, imp in enumerate(loaded):
+            name = f"{i:02d}_{Path(imp.source).stem}_{imp.kind}"
+            imp.frame.write_parquet(tmp / f"{name}.parquet")
+            rows[name], outputs[name] = imp.frame.height, str(folder / f"{name}.parquet")
+            warnings += imp.warnings
+            for a in audit_import(imp, catalog, cfg, checker):
+                a.name = f"{name}:{a.name}"
+                audits.append(a)
+        write_manifest(tmp, config_hash=h, seed=cfg.seed, rows=rows, sources=[imp.source for imp in loaded])
+    return BuildResult("imported_datasets", outputs, rows, h, {"warnings": "\n".join(warnings) or "(none)"}, audits)

@@ -1,0 +1,157 @@
+"""``configs/datasets.yaml``: sizes, category mix, seed, holdout, imports and the audit thresholds.
+
+Defaults live here; the YAML holds only changes. ``scale`` shrinks every size at once so tests and
+benchmarks can build small versions quickly (``scale: 0.02`` -> 2,000 SFT records).
+
+Examples:
+    >>> cfg = DatasetsConfig()
+    >>> cfg.sft_size, cfg.sft_mix["sql_generation"] >= cfg.min_sql_generation_share
+    (100000, True)
+    >>> DatasetsConfig(scale=0.01).sized(800)
+    8
+"""
+
+from pathlib import Path
+
+import pydantic
+
+from vgpt_dagster.config import StrictModel, load_config
+
+SFT_CATEGORIES = (
+    "sql_generation",
+    "schema_knowledge",
+    "join_patterns",
+    "error_correction",
+    "business_context",
+    "negatives",
+)
+DPO_CATEGORIES = (
+    "fake_table_rejection",
+    "real_table_acceptance",
+    "fake_column_rejection",
+    "nolock_style",
+    "join_quality",
+    "company_filter",
+)
+# Which DPO categories teach refusing (rejection) and which teach answering about a real object (acceptance).
+REJECTION_CATEGORIES = ("fake_table_rejection", "fake_column_rejection")
+ACCEPTANCE_CATEGORIES = ("real_table_acceptance",)
+HALLUCINATION_PHASE = REJECTION_CATEGORIES + ACCEPTANCE_CATEGORIES
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a SQL Server expert for Viewpoint Vista. Use only tables, views and columns that exist in "
+    "Vista, spelled exactly (the collation is binary). Every SELECT uses WITH (NOLOCK) on every table, "
+    "filters by the company column (APCo, JCCo, ...), and joins on the complete composite key. If a "
+    "table or column does not exist, say so and name the real one to use."
+)
+
+
+class ImportSpec(StrictModel):
+    """One existing LLaMA-Factory dataset: a file and its kind, or a dataset_info.json and a name."""
+
+    file: Path | None = None
+    kind: str | None = None  # sft | dpo | kto (from dataset_info.json when omitted)
+    dataset_info: Path | None = None
+    name: str | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_source(self) -> "ImportSpec":
+        if (self.file is None) == (self.dataset_info is None):
+            raise ValueError("give either 'file' (+ 'kind') or 'dataset_info' + 'name'")
+        if self.dataset_info is not None and not self.name:
+            raise ValueError("'dataset_info' needs 'name' (the dataset's key in dataset_info.json)")
+        if self.file is not None and self.kind not in ("sft", "dpo", "kto"):
+            raise ValueError(f"'kind' must be sft, dpo or kto for a file import (got {self.kind!r})")
+        return self
+
+
+class DatasetsConfig(StrictModel):
+    """Everything that shapes the generated datasets; see docs/datasets.md for each key."""
+
+    seed: int = 42
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    scale: float = pydantic.Field(1.0, gt=0, le=10)  # multiplies every size below (tests: 0.01-0.05)
+    holdout_fraction: float = pydantic.Field(0.02, ge=0, lt=0.5)  # eval split of SFT/DPO/KTO, by stable hash
+    # Fake names held out of every training set (the validation suite tests generalisation on them).
+    fake_holdout_fraction: float = pydantic.Field(0.15, ge=0, lt=0.9)
+    fake_columns_per_table: int = pydantic.Field(3, ge=1)
+    # SFT
+    sft_size: int = pydantic.Field(100_000, ge=1)
+    sft_mix: dict[str, float] = {
+        "sql_generation": 0.36,
+        "schema_knowledge": 0.22,
+        "join_patterns": 0.1,
+        "error_correction": 0.12,
+        "business_context": 0.08,
+        "negatives": 0.12,
+    }
+    min_sql_generation_share: float = 0.25
+    min_output_chars: int = 50
+    max_short_output_share: float = 0.0  # outputs < min_output_chars are rewritten, so none should remain
+    max_duplicate_share: float = 0.0  # near-duplicate instructions (normalised text) left after dedup
+    # DPO v3: pairs per category; rejection share = rejection / (rejection + acceptance) pairs.
+    dpo_counts: dict[str, int] = {
+        "fake_table_rejection": 800,
+        "real_table_acceptance": 800,
+        "fake_column_rejection": 400,
+        "nolock_style": 300,
+        "join_quality": 200,
+        "company_filter": 100,
+    }
+    rejection_share_band: tuple[float, float] = (0.35, 0.65)  # DPO v2 was 1.0 (all rejection, no acceptance)
+    # KTO
+    kto_size: int = pydantic.Field(3000, ge=2)
+    kto_desirable_share: float = pydantic.Field(0.6, gt=0, lt=1)
+    kto_share_tolerance: float = 0.05
+    # Sources
+    user_sql_dir: Path | None = None  # folder of the user's .sql files (relative paths: to the project root)
+    imports: list[ImportSpec] = []
+
+    @pydantic.field_validator("sft_mix")
+    @classmethod
+    def _mix_known(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(SFT_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown SFT categories {unknown}; valid: {', '.join(SFT_CATEGORIES)}")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("sft_mix shares must be >= 0 and not all 0")
+        return v
+
+    @pydantic.field_validator("dpo_counts")
+    @classmethod
+    def _dpo_known(cls, v: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(v) - set(DPO_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown DPO categories {unknown}; valid: {', '.join(DPO_CATEGORIES)}")
+        return v
+
+    @pydantic.model_validator(mode="after")
+    def _enforce_sql_share(self) -> "DatasetsConfig":
+        total = sum(self.sft_mix.values())
+        share = self.sft_mix.get("sql_generation", 0) / total
+        if share < self.min_sql_generation_share:
+            raise ValueError(
+                f"sft_mix gives sql_generation {share:.0%} of records; at least "
+                f"min_sql_generation_share={self.min_sql_generation_share:.0%} is required"
+            )
+        lo, hi = self.rejection_share_band
+        if not 0 <= lo < hi <= 1:
+            raise ValueError(f"rejection_share_band must be [low, high] within 0..1 (got {self.rejection_share_band})")
+        return self
+
+    def sized(self, n: int) -> int:
+        """``n`` multiplied by ``scale`` (at least 1)."""
+        return max(1, round(n * self.scale))
+
+    def sft_targets(self) -> dict[str, int]:
+        """Records wanted per SFT category."""
+        total = sum(self.sft_mix.values())
+        return {c: round(self.sized(self.sft_size) * s / total) for c, s in self.sft_mix.items() if s > 0}
+
+    def dpo_targets(self) -> dict[str, int]:
+        return {c: self.sized(n) for c, n in self.dpo_counts.items() if n > 0}
+
+
+def load_datasets_config(path: Path, overrides: dict | None = None) -> DatasetsConfig:
+    """Load and validate configs/datasets.yaml (ConfigError names the key on a mistake)."""
+    return load_config(path, DatasetsConfig, overrides)

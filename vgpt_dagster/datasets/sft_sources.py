@@ -1,0 +1,356 @@
+"""Candidate SFT records per category, generated from the catalog (assembly and checks are in ``sft``).
+
+Each record is a dict with category, instruction, input, output and ``sqls`` (the statements the
+output contains, validated by the analyzer before the record is kept).
+"""
+
+import random
+from collections.abc import Iterator
+
+from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.datasets.language import column_refusal, table_refusal
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, ident, render_select
+from vgpt_dagster.datasets.sqlpool import join_query, object_queries
+
+_ASK = (
+    "Write a SQL query that returns",
+    "Give me T-SQL for",
+    "I need a query for",
+    "Show me",
+    "How do I query",
+    "Write a Vista query returning",
+    "Can you write SQL to get",
+    "Produce a SELECT for",
+)
+_FIX = (
+    "Fix this query.",
+    "What is wrong with this SQL, and what is the corrected version?",
+    "Review this T-SQL against the Vista conventions and correct it.",
+    "This query is not acceptable in Vista. Correct it.",
+)
+
+
+def fence(sql: str) -> str:
+    return f"```sql\n{sql}\n```"
+
+
+def _rec(category: str, instruction: str, output: str, sqls: list[str], input_text: str = "") -> dict:
+    return {"category": category, "instruction": instruction, "input": input_text, "output": output, "sqls": sqls}
+
+
+def sql_generation(
+    facts: list[ObjectFacts],
+    joins: list[tuple[str, str]],
+    catalog: Catalog,
+    rng: random.Random,
+    corpus: list[dict] = (),
+) -> Iterator[dict]:
+    for f in facts:
+        for i in range(4):
+            for q in object_queries(f, i):
+                ask = rng.choice(_ASK)
+                yield _rec("sql_generation", f"{ask} {q.ask}.", f"{fence(q.sql)}\n\n{q.note}", [q.sql])
+    for k, (a, b) in enumerate(joins):
+        q = join_query(catalog, a, b, k)
+        yield _rec(
+            "sql_generation",
+            f"{rng.choice(_ASK)} {q.ask} with the key columns.",
+            f"{fence(q.sql)}\n\n{q.note}",
+            [q.sql],
+        )
+    yield from corpus
+
+
+def schema_knowledge(facts: list[ObjectFacts], catalog: Catalog, rng: random.Random) -> Iterator[dict]:
+    for f in facts:
+        o = f.obj
+        shown = o.columns[:40]
+        listing = "\n".join(f"- {c.name} ({c.type_sql})" for c in shown)
+        more = f"\n... and {len(o.columns) - 40} more columns." if len(o.columns) > 40 else ""
+        yield _rec(
+            "schema_knowledge",
+            f"What columns does {f.name} have?",
+            f"{f.name} ({f.label}) has {len(o.columns)} columns:\n{listing}{more}",
+            [],
+        )
+        kind = (
+            f"a view over the base table {o.base_table}; query the view {f.name}"
+            if o.is_view and o.base_table
+            else "a view"
+            if o.is_view
+            else "a base table with no view over it, so query it directly"
+        )
+        yield _rec(
+            "schema_knowledge",
+            f"Does {f.name} exist in Vista, and is it a table or a view?",
+            f"Yes. {f.name} exists in the Vista catalog: {f.label}. It is {kind}. Its module is {o.module or 'not recorded'}.",
+            [],
+        )
+        if f.key:
+            yield _rec(
+                "schema_knowledge",
+                f"What is the business key of {f.name}?",
+                f"The business key of {f.name} is ({', '.join(f.key)}): together these columns identify one row. "
+                f"Join to {f.name} on all of them, never on a subset.",
+                [],
+            )
+        co = (
+            f"The company column of {f.name} is {f.company}; filter every query with {f.company} = <company>."
+            if f.company
+            else f"{f.name} has no company column (it is shared across companies"
+            + (f", keyed by {', '.join(f.key)}" if f.key else "")
+            + "), so no company filter applies."
+        )
+        yield _rec("schema_knowledge", f"Which column holds the company number in {f.name}?", co, [])
+        for c in rng.sample(list(o.columns), min(3, len(o.columns))):
+            yield _rec(
+                "schema_knowledge",
+                f"Does {f.name} have a {c.name.lower()} column?",
+                f"Yes: {f.name}.{c.name} ({c.type_sql}). Spell it exactly {c.name}; the collation is binary, so "
+                f"'{c.name.lower()}' would not match."
+                if c.name != c.name.lower()
+                else f"Yes: {f.name}.{c.name} ({c.type_sql}) is a column of {f.label}.",
+                [],
+            )
+        for c in rng.sample(list(o.columns), min(8, len(o.columns))):
+            null = {True: "nullable", False: "NOT NULL", None: "nullability not recorded"}[c.nullable]
+            base = f" (base type {c.base_type})" if c.base_type and c.base_type != c.data_type else ""
+            yield _rec(
+                "schema_knowledge",
+                f"What is the data type of {f.name}.{c.name}?",
+                f"{f.name}.{c.name} is {c.type_sql}{base}, {null}. It is column {c.ordinal} of {f.name} ({f.label}).",
+                [],
+            )
+
+
+def join_patterns(joins: list[tuple[str, str]], catalog: Catalog, rng: random.Random) -> Iterator[dict]:
+    for k, (a, b) in enumerate(joins):
+        pairs = catalog.join_keys(a, b)
+        on = " AND ".join(f"{a}.{x} = {b}.{y}" for x, y in pairs)
+        q = join_query(catalog, a, b, k)
+        yield _rec(
+            "join_patterns",
+            f"How do I join {a} and {b}?",
+            f"Join {a} to {b} on every key column: {on}.\n\n{fence(q.sql)}\n\n"
+            f"Joining on only {pairs[-1][0]} would match rows of other companies or months and multiply results.",
+            [q.sql],
+        )
+        yield _rec(
+            "join_patterns",
+            f"Which columns join {a} to {b}?",
+            f"{a} and {b} join on {len(pairs)} columns: {', '.join(f'{x} = {y}' for x, y in pairs)}. "
+            "Use all of them; a partial key is an incomplete join.",
+            [],
+        )
+        yield _rec(
+            "join_patterns",
+            f"What goes wrong if I join {a} and {b} only on {pairs[-1][0]}?",
+            f"{pairs[-1][0]} alone is not unique across {', '.join(x for x, _ in pairs[:-1])}: the join would pair "
+            f"rows from different keys and multiply totals. The complete join is:\n\n{fence(q.sql)}",
+            [q.sql],
+        )
+        q2 = join_query(catalog, a, b, k + 1)
+        yield _rec(
+            "join_patterns",
+            f"Write the {a} to {b} join for company {1 + (k + 1) % 3}.",
+            f"{fence(q2.sql)}\n\n{q2.note}",
+            [q2.sql],
+        )
+        lq = join_query(catalog, a, b, k, kind="LEFT")
+        yield _rec(
+            "join_patterns", f"How do I find {a} rows that have no {b} rows?", f"{fence(lq.sql)}\n\n{lq.note}", [lq.sql]
+        )
+
+
+def error_correction(
+    facts: list[ObjectFacts],
+    joins: list[tuple[str, str]],
+    catalog: Catalog,
+    pairs: list[dict],
+    column_pairs: list[dict],
+    case_variants: list[dict],
+    rng: random.Random,
+) -> Iterator[dict]:
+    by_name = {f.name: f for f in facts}
+    for i, f in enumerate(facts):
+        q = object_queries(f, i)[0]
+        yield _rec(
+            "error_correction",
+            rng.choice(_FIX),
+            f"Every table in a Vista SELECT needs WITH (NOLOCK) (read without blocking posting batches):\n\n{fence(q.sql)}",
+            [q.sql],
+            q.sql.replace(" WITH (NOLOCK)", ""),
+        )
+        if f.company:
+            where_line = next(line for line in q.sql.splitlines() if line.startswith("WHERE"))
+            wrong = q.sql.replace(where_line + "\n", "")
+            yield _rec(
+                "error_correction",
+                rng.choice(_FIX),
+                f"The query reads every company's rows. {f.name} is partitioned by {f.company}; add the company filter:\n\n{fence(q.sql)}",
+                [q.sql],
+                wrong,
+            )
+    for v in case_variants:
+        f = by_name.get(v["exact_name"])
+        if f is None:
+            continue
+        q = object_queries(f, 0)[0]
+        wrong = q.sql.replace(f"FROM {f.name} ", f"FROM {v['variant']} ")
+        yield _rec(
+            "error_correction",
+            rng.choice(_FIX),
+            f"'{v['variant']}' must be written {f.name}: the Vista database collation is binary (case-sensitive).\n\n{fence(q.sql)}",
+            [q.sql],
+            wrong,
+        )
+    for p in pairs:
+        f = by_name.get(p["real"][0])
+        if f is None:
+            continue
+        q = object_queries(f, 0)[0]
+        wrong = q.sql.replace(f"FROM {f.name} ", f"FROM {p['fake']} ")
+        yield _rec(
+            "error_correction",
+            rng.choice(_FIX),
+            f"{table_refusal(p['fake'], p['real'], {r: by_name[r].label if r in by_name else r for r in p['real']})}\n\nCorrected:\n{fence(q.sql)}",
+            [q.sql],
+            wrong,
+        )
+    for cp in column_pairs:
+        f = by_name.get(cp["table"])
+        if f is None:
+            continue
+        real = cp["real_columns"][0]
+        good = render_select([ident(real)], f.name, where=f.company_where(), top=100)
+        wrong = render_select([ident(cp["fake_column"])], f.name, where=f.company_where(), top=100)
+        yield _rec(
+            "error_correction",
+            rng.choice(_FIX),
+            f"{column_refusal(f.name, cp['fake_column'], cp['real_columns'])}\n\n{fence(good)}",
+            [good],
+            wrong,
+        )
+    for k, (a, b) in enumerate(joins):
+        q = join_query(catalog, a, b, k)
+        pairs_ab = catalog.join_keys(a, b)
+        full_on = " AND ".join(f"a.{ident(x)} = b.{ident(y)}" for x, y in pairs_ab)
+        wrong = q.sql.replace(full_on, f"a.{ident(pairs_ab[-1][0])} = b.{ident(pairs_ab[-1][1])}")
+        yield _rec(
+            "error_correction",
+            rng.choice(_FIX),
+            f"The join uses only {pairs_ab[-1][0]}; {a} and {b} share the key ({', '.join(x for x, _ in pairs_ab)}), "
+            f"so rows from other companies/months match too. Join on the whole key:\n\n{fence(q.sql)}",
+            [q.sql],
+            wrong,
+        )
+
+
+def business_context(facts: list[ObjectFacts], catalog: Catalog, rng: random.Random) -> Iterator[dict]:
+    by_module: dict[str, list[ObjectFacts]] = {}
+    for f in facts:
+        by_module.setdefault(f.obj.module or "?", []).append(f)
+        q = object_queries(f, 1)[0]
+        yield _rec(
+            "business_context",
+            f"What is {f.name} used for in Viewpoint Vista?",
+            f"{f.name} is {f.label}, in the {f.obj.module or 'unknown'} module. A typical query:\n\n{fence(q.sql)}",
+            [q.sql],
+        )
+        yield _rec(
+            "business_context",
+            f"Which Vista object holds {f.label.split('(')[0].strip()} data?",
+            f"Use {f.name} ({f.label})."
+            + (f" Filter it by {f.company}." if f.company else "")
+            + (f" Its key is {', '.join(f.key)}." if f.key else ""),
+            [],
+        )
+        yield _rec(
+            "business_context",
+            f"Which module owns {f.name}, and how is it partitioned?",
+            f"{f.name} belongs to the {f.obj.module or 'unrecorded'} module ({f.label}). "
+            + (f"Rows are per company ({f.company})." if f.company else "It has no company column.")
+            + (f" One row per {', '.join(f.key)}." if f.key else ""),
+            [],
+        )
+        if f.obj.is_view and f.obj.base_table:
+            yield _rec(
+                "business_context",
+                f"Should I query {f.name} or {f.obj.base_table}?",
+                f"Query the view {f.name}. {f.obj.base_table} is its base table; Vista's views apply company security "
+                "and are what reports and users query.",
+                [],
+            )
+    for module, items in sorted(by_module.items()):
+        names = ", ".join(x.name for x in items[:12])
+        yield _rec(
+            "business_context",
+            f"Which objects belong to the {module} module?",
+            f"The {module} module has {len(items)} queryable objects, including {names}.",
+            [],
+        )
+
+
+def negatives(
+    facts: list[ObjectFacts],
+    catalog: Catalog,
+    pairs: list[dict],
+    column_pairs: list[dict],
+    case_variants: list[dict],
+    rng: random.Random,
+) -> Iterator[dict]:
+    by_name = {f.name: f for f in facts}
+    asks = (
+        "Query the {x} table.",
+        "Show me all rows from {x}.",
+        "What columns are in {x}?",
+        "Describe the {x} table.",
+        "Write SQL to get {x} for company 1.",
+        "Select everything from {x} for company 2.",
+        "Does {x} exist in Vista?",
+        "How do I join {x} to other tables?",
+        "List the top 10 records of {x}.",
+        "Count the rows in {x}.",
+    )
+    for p in pairs:
+        f = by_name.get(p["real"][0])
+        if f is None:
+            continue
+        q = object_queries(f, 0)[0]
+        labels = {r: (by_name[r].label if r in by_name else r) for r in p["real"]}
+        for ask in rng.sample(asks, 6):
+            yield _rec(
+                "negatives",
+                ask.format(x=p["fake"]),
+                f"{table_refusal(p['fake'], p['real'], labels, p['explanation'])}\n\nFor example:\n{fence(q.sql)}",
+                [q.sql],
+            )
+    for cp in column_pairs:
+        f = by_name.get(cp["table"])
+        if f is None:
+            continue
+        real = [ident(c) for c in cp["real_columns"]]
+        good = render_select(list(dict.fromkeys([*_key_cols(f), *real])), f.name, where=f.company_where(), top=100)
+        for ask in ("Select {c} from {t}.", "What is {t}.{c}?", "Show {c} for each row of {t}."):
+            yield _rec(
+                "negatives",
+                ask.format(c=cp["fake_column"], t=f.name),
+                f"{column_refusal(f.name, cp['fake_column'], cp['real_columns'])}\n\n{fence(good)}",
+                [good],
+            )
+    for v in case_variants:
+        f = by_name.get(v["exact_name"])
+        if f is None:
+            continue
+        q = object_queries(f, 0)[0]
+        yield _rec(
+            "negatives",
+            f"Query the {v['variant']} table.",
+            f"The object exists but is spelled {f.name}; the Vista collation is binary, so '{v['variant']}' fails. "
+            f"Write it {f.name}:\n\n{fence(q.sql)}",
+            [q.sql],
+        )
+
+
+def _key_cols(f: ObjectFacts) -> list[str]:
+    return [ident(c) for c in f.key[:3]]

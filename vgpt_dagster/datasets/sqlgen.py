@@ -1,0 +1,185 @@
+"""Convention-following T-SQL built from the catalog: NOLOCK on every table, company filter, full join keys.
+
+Everything here is text assembly over real catalog names, so the SQL is right by construction; the
+analyzer still checks every statement (``sqlcheck``) before it goes into a dataset.
+
+Examples:
+    >>> ident("Order"), ident("APCo")
+    ('[Order]', 'APCo')
+    >>> print(render_select(["APCo", "Mth"], "APTH", where=["APCo = 1"], top=10))
+    SELECT TOP 10 APCo, Mth
+    FROM APTH WITH (NOLOCK)
+    WHERE APCo = 1
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from vgpt_dagster.catalog.model import Catalog, CatalogObject, Column
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# T-SQL reserved words that occur as Vista column names; bracketed so the SQL parses.
+_RESERVED = frozenset(
+    "ADD ALL ALTER AND ANY AS ASC AUTHORIZATION BACKUP BEGIN BETWEEN BREAK BROWSE BULK BY CASCADE CASE CHECK "
+    "CHECKPOINT CLOSE CLUSTERED COALESCE COLLATE COLUMN COMMIT COMPUTE CONSTRAINT CONTAINS CONTINUE CONVERT CREATE "
+    "CROSS CURRENT CURSOR DATABASE DBCC DEALLOCATE DECLARE DEFAULT DELETE DENY DESC DISK DISTINCT DISTRIBUTED DOUBLE "
+    "DROP DUMP ELSE END ERRLVL ESCAPE EXCEPT EXEC EXECUTE EXISTS EXIT EXTERNAL FETCH FILE FILLFACTOR FOR FOREIGN "
+    "FREETEXT FROM FULL FUNCTION GOTO GRANT GROUP HAVING HOLDLOCK IDENTITY IF IN INDEX INNER INSERT INTERSECT INTO "
+    "IS JOIN KEY KILL LEFT LIKE LINENO LOAD MERGE NATIONAL NOCHECK NONCLUSTERED NOT NULL NULLIF OF OFF OFFSETS ON "
+    "OPEN OPTION OR ORDER OUTER OVER PERCENT PIVOT PLAN PRECISION PRIMARY PRINT PROC PROCEDURE PUBLIC RAISERROR READ "
+    "RECONFIGURE REFERENCES REPLICATION RESTORE RESTRICT RETURN REVERT REVOKE RIGHT ROLLBACK ROWCOUNT RULE SAVE "
+    "SCHEMA SELECT SET SETUSER SHUTDOWN SOME STATISTICS TABLE TABLESAMPLE TEXTSIZE THEN TO TOP TRAN TRANSACTION "
+    "TRIGGER TRUNCATE UNION UNIQUE UNPIVOT UPDATE USE USER VALUES VARYING VIEW WAITFOR WHEN WHERE WHILE WITH "
+    "WITHIN LEVEL DATE TIME TYPE STATUS SOURCE ACTION NAME VALUE TEXT YEAR MONTH DAY".split()
+)
+NUMERIC = frozenset({"numeric", "decimal", "money", "float", "smallmoney", "real"})
+INTEGER = frozenset({"int", "smallint", "tinyint", "bigint"})
+DATES = frozenset({"smalldatetime", "datetime", "date", "datetime2"})
+STRINGS = frozenset({"varchar", "char", "nvarchar", "nchar"})
+
+
+@cache
+def ident(name: str) -> str:
+    """A column or object name as it must appear in SQL (bracketed if reserved or unusual)."""
+    return name if _IDENT.match(name) and name.upper() not in _RESERVED else f"[{name}]"
+
+
+def literal(col: Column, i: int = 0) -> str:
+    """A plausible literal for a filter on ``col`` (``i`` varies the value)."""
+    t = (col.base_type or "").lower()
+    if col.name.endswith("Co") and t in INTEGER:
+        return str(1 + i % 3)
+    if t in INTEGER:
+        return str(100 + 7 * i)
+    if t in NUMERIC:
+        return f"{1000 + 250 * i}.00"
+    if t in DATES:
+        return f"'{2023 + i % 3}-{1 + i % 12:02d}-01'"
+    if t == "char" and col.data_type == "bYN":
+        return "'Y'" if i % 2 == 0 else "'N'"
+    return f"'{col.name[:3].upper()}{i + 1}'"
+
+
+def render_select(
+    columns: Sequence[str],
+    obj: str,
+    *,
+    alias: str | None = None,
+    where: Sequence[str] = (),
+    group_by: Sequence[str] = (),
+    order_by: Sequence[str] = (),
+    top: int | None = None,
+    joins: Sequence[str] = (),
+) -> str:
+    """Assemble one SELECT; ``columns`` and ``where`` are already-rendered expressions."""
+    head = f"SELECT TOP {top} " if top else "SELECT "
+    src = f"{ident(obj)} {alias} WITH (NOLOCK)" if alias else f"{ident(obj)} WITH (NOLOCK)"
+    lines = [head + ", ".join(columns), f"FROM {src}", *joins]
+    if where:
+        lines.append("WHERE " + "\n  AND ".join(where))
+    if group_by:
+        lines.append("GROUP BY " + ", ".join(group_by))
+    if order_by:
+        lines.append("ORDER BY " + ", ".join(order_by))
+    return "\n".join(lines)
+
+
+def join_clause(right: str, alias: str, pairs: Sequence[tuple[str, str]], left_alias: str, kind: str = "INNER") -> str:
+    """``INNER JOIN APTL l WITH (NOLOCK) ON h.APCo = l.APCo AND ...`` over every key column pair."""
+    on = " AND ".join(f"{left_alias}.{ident(a)} = {alias}.{ident(b)}" for a, b in pairs)
+    return f"{kind} JOIN {ident(right)} {alias} WITH (NOLOCK)\n  ON {on}"
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: facts are cached per object
+class ObjectFacts:
+    """What the generators need to know about one queryable object, computed once."""
+
+    obj: CatalogObject
+    label: str
+    company: str | None
+    key: tuple[str, ...]
+    numeric: tuple[str, ...]
+    dates: tuple[str, ...]
+    texts: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.obj.name
+
+    def company_where(self, alias: str | None = None, i: int = 0) -> list[str]:
+        if not self.company:
+            return []
+        col = f"{alias}.{ident(self.company)}" if alias else ident(self.company)
+        return [f"{col} = {1 + i % 3}"]
+
+    def display_columns(self, n: int = 6) -> list[str]:
+        """Key columns first, then descriptive ones: what a person would SELECT."""
+        cols = list(dict.fromkeys([*self.key, *self.texts[:2], *self.dates[:1], *self.numeric[:2]]))
+        for c in self.obj.column_names:
+            if len(cols) >= n:
+                break
+            if c not in cols and c != "KeyID" and not c.startswith("ud"):
+                cols.append(c)
+        return cols[:n]
+
+
+def object_facts(catalog: Catalog) -> list[ObjectFacts]:
+    """Facts of every object users query: views, and tables that have no view over them (sorted by name)."""
+    out = []
+    for name in sorted(catalog.objects):
+        obj = catalog.objects[name]
+        if not obj.columns or (obj.kind == "table" and catalog.views_of(name)):
+            continue
+        if not _IDENT.match(name):
+            continue
+        by_type: dict[str, list[str]] = {"n": [], "d": [], "t": []}
+        for c in obj.columns:
+            t = (c.base_type or "").lower()
+            if c.name == "KeyID" or c.name.endswith("Co"):
+                continue
+            if t in NUMERIC:
+                by_type["n"].append(c.name)
+            elif t in DATES:
+                by_type["d"].append(c.name)
+            elif t in STRINGS and c.name not in ("Notes",):
+                by_type["t"].append(c.name)
+        out.append(
+            ObjectFacts(
+                obj=obj,
+                label=catalog.label(name),
+                company=catalog.company_column(name),
+                key=tuple(k for k in catalog.business_key(name) if obj.column(k)),
+                numeric=tuple(by_type["n"]),
+                dates=tuple(by_type["d"]),
+                texts=tuple(by_type["t"]),
+            )
+        )
+    return out
+
+
+def join_candidates(catalog: Catalog, facts: Sequence[ObjectFacts], per_object: int = 3) -> list[tuple[str, str]]:
+    """(header, detail) pairs that join on a composite key: the detail has every key column of the header.
+
+    Candidates come from the same module (Vista's header/detail pattern) plus declared foreign keys,
+    and each is confirmed with ``catalog.join_keys``; cost is linear in objects x module size.
+    """
+    by_module: dict[str, list[ObjectFacts]] = {}
+    for f in facts:
+        by_module.setdefault(f.obj.module or "", []).append(f)
+    out: list[tuple[str, str]] = []
+    for f in facts:
+        if len(f.key) < 2:
+            continue
+        found = 0
+        for g in by_module.get(f.obj.module or "", ()):
+            if g.name == f.name or not all(g.obj.column(k) for k in f.key):
+                continue
+            pairs = catalog.join_keys(f.name, g.name)
+            if len(pairs) >= 2:
+                out.append((f.name, g.name))
+                found += 1
+                if found >= per_object:
+                    break
+    return out
