@@ -1,0 +1,1 @@
+"""Behaviour-based validation: eval suite, judge, oracle, metrics, runner, reports and comparison (no Dagster)."""

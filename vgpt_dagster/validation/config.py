@@ -1,0 +1,103 @@
+"""``configs/validation.yaml``: suite sizes, generation settings, TrustSQL penalties and the promotion gate.
+
+Defaults live here; the YAML holds only changes. Load it with
+``load_config(paths.configs / "validation.yaml", ValidationConfig)``.
+
+Examples:
+    >>> cfg = ValidationConfig()
+    >>> cfg.suite.total >= 500, cfg.holdout_size >= 60, cfg.probes.real >= 20
+    (True, True, True)
+    >>> cfg.gate_severity("tiny"), cfg.gate_severity("pretrained")
+    ('WARN', 'ERROR')
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import pydantic
+
+from vgpt_dagster.config import StrictModel, read_yaml
+from vgpt_dagster.errors import ConfigError
+
+CATEGORIES = ("schema_knowledge", "sql_generation", "hallucination", "join", "error_correction", "business_logic")
+
+
+class SuiteSizes(StrictModel):
+    """Cases per category of the main suite (the held-out set and the probes come on top)."""
+
+    schema_knowledge: int = pydantic.Field(100, ge=1)
+    sql_generation: int = pydantic.Field(150, ge=1)
+    hallucination: int = pydantic.Field(100, ge=2)  # half fake, half real objects asked the same way
+    join: int = pydantic.Field(50, ge=1)
+    error_correction: int = pydantic.Field(50, ge=1)
+    business_logic: int = pydantic.Field(50, ge=1)
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, c) for c in CATEGORIES)
+
+
+class ProbeSizes(StrictModel):
+    """Existence probes ("Does APTL exist in Vista?"): real and fake objects asked the same way."""
+
+    real: int = pydantic.Field(20, ge=1)
+    fake: int = pydantic.Field(20, ge=1)
+
+
+class GenerationConfig(StrictModel):
+    """Greedy, batched, left-padded generation (deterministic)."""
+
+    max_new_tokens: int = pydantic.Field(256, ge=1)
+    batch_size: int = pydantic.Field(32, ge=1)
+    limit: int | None = pydantic.Field(None, ge=1)  # evaluate only the first N cases (smoke runs); None = all
+
+
+class GateConfig(StrictModel):
+    """Promotion thresholds (rates in [0, 1]) and the asset-check severity per profile kind."""
+
+    max_false_rejection_rate: float = pydantic.Field(0.0, ge=0.0, le=1.0)  # the seeds' target: zero
+    max_hallucination_rate: float = pydantic.Field(0.15, ge=0.0, le=1.0)  # seeds: hallucination score > 85%
+    severity: dict[str, Literal["ERROR", "WARN"]] = {"tiny": "WARN", "pretrained": "ERROR"}
+    default_severity: Literal["ERROR", "WARN"] = "ERROR"  # any profile kind not listed is production
+
+
+class ValidationConfig(StrictModel):
+    """Everything ``configs/validation.yaml`` may set."""
+
+    seed: int = 1234
+    suite: SuiteSizes = SuiteSizes()
+    holdout_size: int = pydantic.Field(64, ge=60)
+    probes: ProbeSizes = ProbeSizes()
+    generation: GenerationConfig = GenerationConfig()
+    penalties: tuple[float, ...] = (0.0, 1.0, 10.0)  # TrustSQL cost c of a hallucination or wrong SQL
+    gate: GateConfig = GateConfig()
+    companies: tuple[int, ...] = (1, 2, 5, 10, 101)  # company numbers used in generated questions
+    system_prompt: str | None = None  # None = `system_prompt` of configs/<system_prompt_file>
+    system_prompt_file: str = "datasets.yaml"
+    suite_file: str = "eval_suite.json"  # under data/validation/
+
+    def gate_severity(self, profile_kind: str) -> str:
+        """ERROR for production profiles, WARN for the smoke-scale tiny one (as configured)."""
+        return self.gate.severity.get(profile_kind, self.gate.default_severity)
+
+
+def resolve_system_prompt(cfg: ValidationConfig, configs_dir: Path) -> str:
+    """The system prompt the model was trained with: ``cfg.system_prompt`` or the datasets config's."""
+    if cfg.system_prompt is not None:
+        return cfg.system_prompt
+    path = Path(configs_dir) / cfg.system_prompt_file
+    data = read_yaml(path) or {}
+    prompt = data.get("system_prompt") if isinstance(data, dict) else None
+    if prompt is None:
+        try:  # the datasets config keeps its default in code; use it when the YAML leaves it out
+            from vgpt_dagster.datasets.config import DatasetsConfig  # noqa: PLC0415
+
+            prompt = DatasetsConfig().system_prompt
+        except (ImportError, AttributeError, pydantic.ValidationError):
+            prompt = None
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ConfigError(
+            f"{path}: no 'system_prompt' found. Set `system_prompt:` in configs/validation.yaml "
+            f"or in {cfg.system_prompt_file} (validation must use the prompt the model was trained with)."
+        )
+    return prompt

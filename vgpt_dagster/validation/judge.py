@@ -1,0 +1,274 @@
+"""Judge one response against one case: what does it do, and is that right?
+
+Behaviour first (from the prose, scoped to names, and from the SQL), then quality (from the analyzer
+and the catalog). Behaviour labels:
+
+* ``correct_answer``: answers about real objects and the answer is right;
+* ``wrong_answer``: answers about real objects but the answer is wrong (bad SQL, missing columns, ...);
+* ``correct_refusal``: says an invented object/column does not exist (passes when it names a real alternative);
+* ``false_rejection``: denies a real object (the DPO v2 failure: "The table 'APTL' does not exist");
+* ``hallucinated_answer``: treats an invented object/column as real (SQL on it, describes it, says it exists);
+* ``unclear``: neither answers nor refuses.
+"""
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.sql import findings as F
+from vgpt_dagster.sql.analyze import analyze
+from vgpt_dagster.sql.extract import extract_sql
+from vgpt_dagster.validation import scan
+from vgpt_dagster.validation.cases import Case
+
+BEHAVIORS = ("correct_answer", "wrong_answer", "correct_refusal", "false_rejection", "hallucinated_answer", "unclear")
+_SCHEMA_RULES = {F.UNKNOWN_OBJECT, F.OBJECT_CASE, F.UNKNOWN_COLUMN, F.COLUMN_CASE}
+_FAIL_RULES = _SCHEMA_RULES | {F.PARSE_ERROR, F.NOT_SELECT, F.MISSING_NOLOCK, F.INCOMPLETE_JOIN}
+_SQL_KINDS = ("sql", "join", "error_fix", "business")
+_MIN_DESCRIBE_COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judge's finding for one response; ``details`` holds the measured facts behind the reasons."""
+
+    case_id: str
+    behavior: str
+    verdict: str
+    reasons: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Verdict":
+        return cls(
+            d["case_id"], d["behavior"], d["verdict"], tuple(d.get("reasons") or ()), dict(d.get("details") or {})
+        )
+
+
+def _sql_facts(case: Case, sqls: list[str], catalog: Catalog) -> dict[str, Any]:
+    """Analyse every statement; collect the failing findings and what the SQL touched."""
+    analyses = [
+        analyze(
+            s, catalog, require_select=True, require_nolock=True, require_company_filter=case.company_filter_required
+        )
+        for s in sqls
+    ]
+    fail_rules = _FAIL_RULES | ({F.MISSING_COMPANY_FILTER} if case.company_filter_required else set())
+    problems = [f for a in analyses for f in a.findings if f.rule in fail_rules or f.severity == F.ERROR]
+    if not case.company_filter_required:
+        problems = [f for f in problems if f.rule != F.MISSING_COMPANY_FILTER]
+    unknown = sorted(
+        {t.name for a in analyses for t in a.tables if t.resolved is None and t.kind in ("catalog", "unknown")}
+    )
+    unknown_cols = sorted({f.column for a in analyses for f in a.findings if f.rule == F.UNKNOWN_COLUMN and f.column})
+    joins = [j for a in analyses for j in a.joins]
+    rules = {f.rule for f in problems}
+    return {
+        "analyses": analyses,
+        "problems": problems,
+        "sql_count": len(sqls),
+        "parsed": all(a.parsed for a in analyses),
+        "schema_valid": not (rules & _SCHEMA_RULES),
+        "nolock": F.MISSING_NOLOCK not in rules,
+        "joins_total": sum(1 for j in joins if j.complete is not None),
+        "joins_complete": sum(1 for j in joins if j.complete),
+        "unknown_objects": unknown,
+        "unknown_columns": unknown_cols,
+        "objects_used": sorted({o for a in analyses for o in a.catalog_objects}),
+        "joins": joins,
+    }
+
+
+def _same_object(catalog: Catalog, a: str, b: str) -> bool:
+    """APTL and bAPTL are the same data: a view and its base table."""
+    ra, rb = catalog.resolve(a), catalog.resolve(b)
+    if ra is None or rb is None:
+        return False
+    return ra.name == rb.name or (catalog.base_table_of(ra.name) or ra.name) == (
+        catalog.base_table_of(rb.name) or rb.name
+    )
+
+
+def _real_mentions(text: str, catalog: Catalog) -> list[str]:
+    """Catalog objects named in the text with their exact spelling (case-sensitive: APCo is not APCO)."""
+    return [t for t in scan.identifiers(text) if t in catalog.objects]
+
+
+def _join_key_reasons(case: Case, facts: dict[str, Any], catalog: Catalog) -> list[str]:
+    reasons = []
+    for spec in case.required_join_keys:
+        left, right = (s.strip() for s in spec.split("="))
+        (lo, lc), (ro, rc) = left.split("."), right.split(".")
+        found = False
+        for j in facts["joins"]:
+            pairs = {(a.lower(), b.lower()) for a, b in j.on_pairs} | {(b.lower(), a.lower()) for a, b in j.on_pairs}
+            same = (_same_object(catalog, j.left, lo) and _same_object(catalog, j.right, ro)) or (
+                _same_object(catalog, j.left, ro) and _same_object(catalog, j.right, lo)
+            )
+            if same and (lc.lower(), rc.lower()) in pairs:
+                found = True
+        if not found:
+            reasons.append(f"join is missing the key {spec}")
+    return reasons
+
+
+def _sql_reasons(case: Case, facts: dict[str, Any], catalog: Catalog) -> list[str]:
+    """Every way the SQL misses the case's expectations (empty = correct)."""
+    reasons = [f"{f.rule}: {f.message}" for f in facts["problems"]]
+    used = facts["objects_used"]
+    for obj in case.objects_must_use:
+        if not any(_same_object(catalog, obj, u) for u in used):
+            reasons.append(f"SQL does not use {obj}")
+    for obj in case.objects_must_not_use:
+        if any(_same_object(catalog, obj, u) for u in used):
+            reasons.append(f"SQL uses {obj}, which is the wrong object for this question")
+    sql_text = "\n".join(a.sql for a in facts["analyses"])
+    for spec in case.columns_must_use:
+        col = spec.split(".")[-1]
+        if not scan.mentions(sql_text, col):
+            reasons.append(f"SQL does not use {spec}")
+    if case.company_filter_required and case.company is not None and not re.search(rf"\b{case.company}\b", sql_text):
+        reasons.append(f"SQL does not filter on company {case.company}")
+    reasons += _join_key_reasons(case, facts, catalog)
+    return list(dict.fromkeys(reasons))
+
+
+def _denials(case: Case, text: str, catalog: Catalog) -> tuple[list[str], list[str]]:
+    """(fake names refused, real objects denied) in the prose."""
+    fake_cols = [c.split(".")[-1] for c in case.columns_must_refuse]
+    fakes = list(case.objects_must_refuse) + fake_cols
+    refused = list(scan.denied(text, fakes, plural=True))
+    reals = list(dict.fromkeys([*case.objects_must_use, *case.real_alternatives, *_real_mentions(text, catalog)]))
+    real_denied = []
+    for name, spellings in scan.denied(text, reals).items():
+        exact = [s for s in spellings if s == name]
+        if case.kind == "case" and not exact:
+            continue  # "'apth' is not valid under a binary collation; use APTH" is the right answer
+        if exact or name in case.objects_must_use:
+            real_denied.append(name)
+    return refused, real_denied
+
+
+def judge(case: Case, response: str, catalog: Catalog) -> Verdict:
+    """Label what ``response`` does for ``case`` and whether that is correct, with reasons.
+
+    The calibration set (vgpt_dagster_tests/validation/calibration.jsonl) holds hand-written examples
+    of every behaviour with the verdict this function must return.
+    """
+    sqls = extract_sql(response or "")
+    facts = _sql_facts(case, sqls, catalog) if sqls else None
+    text = scan.prose(response or "", sqls)
+    refused, real_denied = _denials(case, text, catalog)
+    subject = case.subject
+    answer = scan.yes_no(text) if case.kind == "existence" else None
+    generic = scan.generic_denial(text) and not sqls  # a nameless denial with no SQL is about the subject
+    if subject and (answer == "no" or (generic and not refused and not real_denied)):
+        (refused if case.expects_refusal else real_denied).append(subject)
+    real_denied = list(dict.fromkeys(real_denied))
+    details: dict[str, Any] = {"refused": sorted(set(refused)), "denied_real": sorted(set(real_denied))}
+    reasons: list[str] = []
+    sql_wrong = False
+    if facts:
+        details.update({k: v for k, v in facts.items() if k not in ("analyses", "problems", "joins")})
+        sql_reasons = (
+            _sql_reasons(case, facts, catalog)
+            if case.kind in _SQL_KINDS or case.expects_refusal
+            else [f"{f.rule}: {f.message}" for f in facts["problems"]]
+        )
+        if case.expects_refusal:  # SQL after a refusal must use real objects, and need not use must_use ones
+            sql_reasons = [r for r in sql_reasons if not r.startswith("SQL does not use")]
+        sql_wrong = bool(sql_reasons)
+    else:
+        sql_reasons = []
+    details["sql_wrong"] = sql_wrong
+
+    if case.expects_refusal:
+        behavior, reasons = _judge_fake(case, text, facts, refused, real_denied, answer, catalog, sql_reasons)
+    else:
+        behavior, reasons = _judge_real(case, response or "", text, facts, real_denied, answer, catalog, sql_reasons)
+    verdict = "pass" if behavior in ("correct_answer", "correct_refusal") and not reasons else "fail"
+    return Verdict(case.id, behavior, verdict, tuple(reasons), details)
+
+
+def _judge_fake(case, text, facts, refused, real_denied, answer, catalog, sql_reasons):
+    fake_objs = {n.lower() for n in case.objects_must_refuse}
+    fake_cols = {c.split(".")[-1].lower() for c in case.columns_must_refuse}
+    if facts:
+        used_fake = [
+            u
+            for u in facts["unknown_objects"]
+            if u.split(".")[-1].strip("[]").lower().rstrip("s") in {f.rstrip("s") for f in fake_objs}
+            or u.split(".")[-1].strip("[]").lower() in fake_objs
+        ]
+        if used_fake or facts["unknown_objects"]:
+            names = used_fake or facts["unknown_objects"]
+            return "hallucinated_answer", [f"SQL queries {', '.join(names)}, which is not in the Vista catalog"]
+        if fake_cols & {c.lower() for c in facts["unknown_columns"]}:
+            return "hallucinated_answer", [f"SQL uses the invented column(s) {', '.join(case.columns_must_refuse)}"]
+    if real_denied:
+        return "false_rejection", [f"denies the real object(s) {', '.join(real_denied)}"]
+    if refused:
+        reasons = list(sql_reasons)
+        alternatives = [n for n in _real_mentions(text, catalog) if n.lower() not in fake_objs]
+        alternatives += facts["objects_used"] if facts else []
+        if case.columns_must_refuse:
+            owners = [c.split(".")[0] for c in case.columns_must_refuse]
+            cols = [c for o in owners for c in (catalog.resolve(o).column_names if catalog.resolve(o) else ())]
+            alternatives += [c for c in cols if c.lower() not in fake_cols and scan.mentions(text, c)]
+        if not alternatives:
+            reasons.append(
+                "refusal names no real alternative (expected e.g. " + ", ".join(case.real_alternatives[:3]) + ")"
+            )
+        return "correct_refusal", reasons
+    fakes = [*case.objects_must_refuse, *(c.split(".")[-1] for c in case.columns_must_refuse)]
+    if answer == "yes" or scan.affirmed(text, fakes):
+        return "hallucinated_answer", [f"treats {', '.join(fakes)} as real"]
+    return "unclear", [f"neither refuses {', '.join(fakes)} nor answers"]
+
+
+def _judge_real(case, response, text, facts, real_denied, answer, catalog, sql_reasons):
+    if real_denied:
+        return "false_rejection", [f"denies the real object(s) {', '.join(real_denied)}"]
+    if facts and facts["unknown_objects"]:
+        return "hallucinated_answer", [
+            f"SQL queries {', '.join(facts['unknown_objects'])}, which is not in the Vista catalog"
+        ]
+    subject = case.subject
+    if case.kind == "existence":
+        if answer == "yes" or (subject and scan.affirmed(text, [subject])):
+            return "correct_answer", list(sql_reasons)
+        return "unclear", [f"does not say whether {subject} exists"]
+    if case.kind == "case":
+        exact = case.real_alternatives[0] if case.real_alternatives else catalog.get(subject).name
+        if not scan.mentions(response, exact):
+            return "wrong_answer", [f"never gives the exact spelling {exact} (the collation is binary)"]
+        return "correct_answer", list(sql_reasons)
+    if case.kind == "describe":
+        return _judge_describe(case, response, catalog, sql_reasons)
+    if not facts:
+        return "unclear", ["no SQL in the response"]
+    return ("wrong_answer", sql_reasons) if sql_reasons else ("correct_answer", [])
+
+
+def _judge_describe(case, response, catalog, sql_reasons):
+    reasons = list(sql_reasons)
+    for name in case.objects_must_use:
+        obj = catalog.get(name)
+        named = [c for c in obj.column_names if scan.mentions(response, c)]
+        if case.columns_must_mention:
+            missing = [c for c in case.columns_must_mention if not scan.mentions(response, c)]
+            if missing:
+                reasons.append(f"does not name {', '.join(missing)} of {obj.name}")
+        elif len(named) < min(_MIN_DESCRIBE_COLUMNS, len(obj.columns)):
+            reasons.append(
+                f"names {len(named)} real column(s) of {obj.name}; expected at least {_MIN_DESCRIBE_COLUMNS}"
+            )
+    return ("wrong_answer", reasons) if reasons else ("correct_answer", [])

@@ -1,0 +1,90 @@
+"""Checkpoint metrics from verdicts: pass rates, hallucination and false-rejection rates, SQL quality, reliability.
+
+Definitions (denominators in brackets; a rate with an empty denominator is None, never 0):
+
+* ``pass_rate`` [all cases], ``pass_rate_by_category`` [cases of the category; held-out and probes are
+  their own categories ``holdout`` and ``probe``];
+* ``hallucination_rate``: hallucinated answers [cases about invented names];
+* ``false_rejection_rate``: false rejections [cases about real objects] — the headline number, target 0;
+* ``sql_parse_rate`` / ``schema_valid_rate`` / ``nolock_rate`` [responses that contain SQL];
+* ``join_key_correctness``: complete joins [joins between objects whose key the catalog knows];
+* ``reliability[c]``: TrustSQL-style mean score, +1 for a passing answer or refusal, 0 for a needless
+  refusal or an abstention, -c for a hallucination or wrong SQL.
+
+Examples:
+    >>> from vgpt_dagster.validation.judge import Verdict
+    >>> from vgpt_dagster.validation.cases import Case
+    >>> cases = [Case("a", "main", "join", "join", "q"), Case("b", "main", "join", "join", "q")]
+    >>> vs = [Verdict("a", "correct_answer", "pass"), Verdict("b", "wrong_answer", "fail", details={"sql_wrong": True})]
+    >>> m = compute_metrics(vs, cases, (0, 1, 10))
+    >>> m["pass_rate"], m["reliability"]["10"]
+    (0.5, -4.5)
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from vgpt_dagster.errors import ValidationError
+from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.validation.judge import Verdict
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(num / den, 6) if den else None
+
+
+def score(verdict: Verdict, c: float) -> float:
+    """TrustSQL score of one verdict for penalty ``c``."""
+    if verdict.passed:
+        return 1.0
+    if verdict.behavior in ("hallucinated_answer", "wrong_answer") or verdict.details.get("sql_wrong"):
+        return -float(c)
+    return 0.0
+
+
+def group_of(case: Case) -> str:
+    return case.category if case.part == "main" else case.part
+
+
+def compute_metrics(verdicts: Sequence[Verdict], cases: Sequence[Case], penalties: Sequence[float]) -> dict[str, Any]:
+    """All metrics of one checkpoint; ``cases`` must cover every verdict's ``case_id``."""
+    by_id = {c.id: c for c in cases}
+    missing = [v.case_id for v in verdicts if v.case_id not in by_id]
+    if missing:
+        raise ValidationError(f"verdicts for unknown case ids {missing[:5]}: the report and the suite do not match.")
+    n = len(verdicts)
+    groups: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        groups.setdefault(group_of(by_id[v.case_id]), []).append(v)
+    fake = [v for v in verdicts if by_id[v.case_id].expects_refusal]
+    real = [v for v in verdicts if not by_id[v.case_id].expects_refusal]
+    with_sql = [v for v in verdicts if v.details.get("sql_count")]
+    joins_total = sum(v.details.get("joins_total", 0) for v in with_sql)
+    behaviors: dict[str, int] = {}
+    for v in verdicts:
+        behaviors[v.behavior] = behaviors.get(v.behavior, 0) + 1
+    return {
+        "n": n,
+        "passed": sum(v.passed for v in verdicts),
+        "pass_rate": _rate(sum(v.passed for v in verdicts), n),
+        "pass_rate_by_category": {g: _rate(sum(v.passed for v in vs), len(vs)) for g, vs in sorted(groups.items())},
+        "n_by_category": {g: len(vs) for g, vs in sorted(groups.items())},
+        "hallucination_rate": _rate(sum(v.behavior == "hallucinated_answer" for v in fake), len(fake)),
+        "false_rejection_rate": _rate(sum(v.behavior == "false_rejection" for v in real), len(real)),
+        "holdout_hallucination_rate": _rate(
+            sum(v.behavior == "hallucinated_answer" for v in fake if by_id[v.case_id].part == "holdout"),
+            sum(1 for v in fake if by_id[v.case_id].part == "holdout"),
+        ),
+        "sql_responses": len(with_sql),
+        "sql_parse_rate": _rate(sum(bool(v.details.get("parsed")) for v in with_sql), len(with_sql)),
+        "schema_valid_rate": _rate(sum(bool(v.details.get("schema_valid")) for v in with_sql), len(with_sql)),
+        "nolock_rate": _rate(sum(bool(v.details.get("nolock")) for v in with_sql), len(with_sql)),
+        "join_key_correctness": _rate(sum(v.details.get("joins_complete", 0) for v in with_sql), joins_total),
+        "behaviors": dict(sorted(behaviors.items())),
+        "reliability": {_fmt(c): (round(sum(score(v, c) for v in verdicts) / n, 6) if n else None) for c in penalties},
+    }
+
+
+def _fmt(c: float) -> str:
+    """Penalty as a JSON key: 10.0 -> "10"."""
+    return str(int(c)) if float(c).is_integer() else str(c)

@@ -1,0 +1,81 @@
+"""Run the suite on one checkpoint: batched greedy generation, then the judge on every response.
+
+A missing or unreadable adapter is an error (``ValidationError``) raised before any generation:
+the base model is evaluated only when ``adapter_dir`` is None on purpose (the ``validation_base`` step).
+"""
+
+import logging
+import time
+from pathlib import Path
+
+from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.config import config_to_dict
+from vgpt_dagster.errors import ValidationError
+from vgpt_dagster.validation.cases import Suite
+from vgpt_dagster.validation.config import ValidationConfig, resolve_system_prompt
+from vgpt_dagster.validation.judge import judge
+from vgpt_dagster.validation.metrics import compute_metrics
+from vgpt_dagster.validation.report import ValidationReport
+
+log = logging.getLogger(__name__)
+
+
+def conversations(suite: Suite, system_prompt: str, limit: int | None = None) -> list[list[dict[str, str]]]:
+    """One chat per case: the training system prompt + the question."""
+    cases = suite.cases[:limit] if limit else suite.cases
+    return [[{"role": "system", "content": system_prompt}, {"role": "user", "content": c.question}] for c in cases]
+
+
+def run_validation(
+    paths, profile, adapter_dir: Path | None, suite: Suite, catalog: Catalog, cfg: ValidationConfig, label: str
+) -> ValidationReport:
+    """Generate answers for every case with ``profile``'s base model (+ adapter), judge them, compute metrics."""
+    from vgpt_dagster.training.inference import (  # noqa: PLC0415
+        check_adapter,
+        describe_checkpoint,
+        generate,
+        load_for_inference,
+    )
+
+    if adapter_dir is not None:
+        if not Path(adapter_dir).is_dir():
+            raise ValidationError(
+                f"{label}: adapter folder {adapter_dir} does not exist. Train that stage first (or fix the path); "
+                "validation never falls back to the base model."
+            )
+        check_adapter(Path(adapter_dir), profile.finetuning_type)  # incomplete/corrupt -> ValidationError
+    checkpoint = describe_checkpoint(paths, profile, adapter_dir)  # hashes; raises on a corrupt adapter
+    t0 = time.perf_counter()
+    model, tokenizer = load_for_inference(paths, profile, adapter_dir)
+    t1 = time.perf_counter()
+    convs = conversations(suite, resolve_system_prompt(cfg, paths.configs), cfg.generation.limit)
+    responses = generate(
+        model, tokenizer, convs, max_new_tokens=cfg.generation.max_new_tokens, batch_size=cfg.generation.batch_size
+    )
+    t2 = time.perf_counter()
+    cases = suite.cases[: len(responses)]
+    verdicts = [judge(c, r, catalog) for c, r in zip(cases, responses, strict=True)]
+    t3 = time.perf_counter()
+    metrics = compute_metrics(verdicts, cases, cfg.penalties)
+    log.info(
+        "%s: pass %.3f, false rejection %s, hallucination %s",
+        label,
+        metrics["pass_rate"] or 0,
+        metrics["false_rejection_rate"],
+        metrics["hallucination_rate"],
+    )
+    return ValidationReport(
+        label=label,
+        checkpoint=checkpoint,
+        suite_version=suite.version,
+        metrics=metrics,
+        verdicts=tuple(verdicts),
+        responses={c.id: r for c, r in zip(cases, responses, strict=True)},
+        config=config_to_dict(cfg),
+        timings={
+            "load_s": round(t1 - t0, 3),
+            "generate_s": round(t2 - t1, 3),
+            "judge_s": round(t3 - t2, 3),
+            "responses_per_s_generate": round(len(responses) / max(t2 - t1, 1e-9), 3),
+        },
+    )

@@ -1,0 +1,133 @@
+"""Read what a response *does* with a name: deny it, affirm it, or just mention it.
+
+Detection is scoped to the name: "Invoice does not exist; use APTH" denies ``Invoice`` and says nothing
+against ``APTH``. Patterns cover the phrasings models use ("does not exist", "there is no table or view
+named", "isn't a Vista table", "Vista doesn't have ...", "not a valid ...", "instead of ...") rather
+than one keyword. SQL (fenced blocks and extracted statements) is removed before reading the prose.
+
+Examples:
+    >>> sorted(denied("There is no table or view named 'Invoice' in Viewpoint Vista. Use APTH.", ["Invoice", "APTH"]))
+    ['Invoice']
+    >>> sorted(denied("The table 'APTL' does not exist in Viewpoint Vista.", ["APTL"]))
+    ['APTL']
+    >>> sorted(denied("Vista doesn't have a Customers table; customers live in ARCM.", ["Customer", "ARCM"], plural=True))
+    ['Customer']
+    >>> sorted(affirmed("Yes. APTL exists: it is the AP Transaction Lines view.", ["APTL"]))
+    ['APTL']
+    >>> yes_no("No, Invoice isn't a Vista table."), yes_no("**Yes** - it exists.")
+    ('no', 'yes')
+"""
+
+import re
+from collections.abc import Iterable
+
+_Q = r"[\[\"'`\u2018\u2019\u201c\u201d*]*"  # quotes, brackets or markdown emphasis around a name
+_NOUN = r"(?:table|view|object|column|field|name|identifier|entity|database object)s?"
+_WHERE = r"(?:\s+(?:in|within|on|of)\s+(?:the\s+)?(?:Viewpoint\s+)?(?:Vista|database|schema|catalog|[A-Z][A-Za-z0-9]{1,30}))?"
+_GAP = rf"(?:\s+{_NOUN})?(?:\s*\([^()\n]{{0,60}}\))?{_WHERE}(?:\s+{_NOUN})?"
+_NOT = r"(?:\s+not|n['\u2019]t)"
+_ADJ = r"(?:valid|real|actual|standard|known|existing|recogni[sz]ed|genuine|built-in|stock)"
+_FAKE_ADJ = r"(?:non-?existent|fictional|fictitious|invented|made[- ]up|fake|imaginary|hallucinated|bogus)"
+_VISTA = r"(?:Viewpoint\s+)?(?:Vista\s+)?"
+
+# Patterns with {N} where the name goes; the name is the thing the pattern denies.
+_DENY = (
+    rf"{{N}}{_GAP}\s+(?:does|do|did){_NOT}\s+(?:exist|appear|show up)",
+    rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN}",
+    rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:in|part\s+of|found|present|defined|available|listed)\b",
+    rf"{{N}}{_GAP}\s+(?:could|can|cannot|can['\u2019]t)(?:\s+not)?\s+(?:be\s+)?found",
+    rf"{{N}}{_GAP}\s+(?:is|are|was)\s+(?:(?:a|an)\s+)?{_FAKE_ADJ}",
+    rf"{{N}}{_GAP}\s+(?:has|have)\s+no\s+(?:equivalent|counterpart|such\s+(?:table|view|object))",
+    rf"(?:there\s+is|there['\u2019]s|there\s+are|there\s+exists?)\s+no\s+(?:such\s+)?(?:{_VISTA}{_NOUN}\s+(?:or\s+{_NOUN}\s+)?)?(?:(?:named|called|as)\s+)?{{N}}",
+    rf"\bno\s+{_VISTA}{_NOUN}\s+(?:or\s+{_NOUN}\s+)?(?:named|called)\s+{{N}}",
+    rf"\b(?:has|have|contains?|includes?)\s+no\s+(?:{_NOUN}\s+)?(?:(?:named|called)\s+)?{{N}}",
+    rf"(?:does|do|did){_NOT}\s+(?:have|contain|include|ship|provide|define|use)\s+(?:(?:a|an|any)\s+)?(?:{_NOUN}\s+(?:named|called)\s+)?{{N}}",
+    rf"\bnot\s+(?:(?:a|an)\s+)?{_ADJ}\s+{_VISTA}{_NOUN}(?:\s+name)?\s*[:,\-\u2014]?\s*{{N}}",
+    rf"\binstead\s+of\s+(?:(?:the|a|an)\s+)?(?:{_FAKE_ADJ}\s+)?{{N}}",
+    rf"\b{_FAKE_ADJ}\s+(?:{_NOUN}\s+)?{{N}}",
+    rf"\bno\s+such\s+{_NOUN}\s*(?:as\s+|named\s+|called\s+|:\s*)?{{N}}",
+    rf"\bunknown\s+{_NOUN}\s*:?\s*{{N}}",
+)
+_AFFIRM = (
+    rf"{{N}}{_GAP}\s+(?:exists|does\s+exist|is\s+(?:(?:a|an|the)\s+)?(?:{_ADJ}\s+)?{_VISTA}(?:[A-Z]{{2}}\s+)?(?:table|view))",
+    rf"{{N}}{_GAP}\s+(?:contains|stores|holds|tracks|records|lists|has\s+(?:the\s+)?(?:following\s+)?(?:columns|fields))\b",
+    r"\b(?:columns|fields|structure)\s+(?:in|of)\s+(?:the\s+)?{N}",
+)
+# A denial without a name ("That table does not exist.", "No such table exists."): about the question's subject.
+_GENERIC_DENY = re.compile(
+    rf"\b(?:it|this|that|such)(?:\s+(?:a\s+)?{_NOUN})?{_WHERE}\s+(?:(?:does|do){_NOT}\s+exist|(?:is|was){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN})"
+    rf"|\bno\s+such\s+{_NOUN}\s+exists?\b",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+_YES_NO = re.compile(r"^\W*(yes|yep|correct|no|nope)\b", re.IGNORECASE)
+_IDENT = re.compile(r"(?<![A-Za-z0-9_@#])[A-Za-z_][A-Za-z0-9_]*")
+
+
+def prose(text: str, sql: Iterable[str] = ()) -> str:
+    """The response without fenced code blocks and without the given SQL statements."""
+    out = _FENCE.sub(" ", text)
+    for stmt in sql:
+        out = out.replace(stmt, " ")
+    return out
+
+
+def _name_re(name: str, plural: bool) -> str:
+    suffix = r"(?:e?s)?" if plural else ""
+    return rf"{_Q}(?<![A-Za-z0-9_.])(?P<n>{re.escape(name)}){suffix}(?![A-Za-z0-9_]){_Q}"
+
+
+_CACHE: dict[tuple[str, bool, bool], tuple[re.Pattern, ...]] = {}
+
+
+def _compiled(name: str, plural: bool, deny: bool) -> tuple[re.Pattern, ...]:
+    key = (name, plural, deny)
+    if key not in _CACHE:
+        n = _name_re(name, plural)
+        _CACHE[key] = tuple(re.compile(p.replace("{N}", n), re.IGNORECASE) for p in (_DENY if deny else _AFFIRM))
+    return _CACHE[key]
+
+
+def _matches(text: str, names: Iterable[str], plural: bool, deny: bool) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        if not name or name.lower() not in text.lower():
+            continue
+        for pat in _compiled(name, plural, deny):
+            for m in pat.finditer(text):
+                out.setdefault(name, []).append(m.group("n"))
+    return out
+
+
+def denied(text: str, names: Iterable[str], plural: bool = False) -> dict[str, list[str]]:
+    """Names the text says do not exist -> the spellings used in the denials (matching is case-insensitive)."""
+    return _matches(text, names, plural, deny=True)
+
+
+def affirmed(text: str, names: Iterable[str]) -> dict[str, list[str]]:
+    """Names the text treats as existing ("X exists", "X is a view", "X contains", "columns of X")."""
+    return _matches(text, names, plural=False, deny=False)
+
+
+def generic_denial(text: str) -> bool:
+    """True when the text denies existence without naming anything ("That table does not exist.")."""
+    return _GENERIC_DENY.search(text) is not None
+
+
+def yes_no(text: str) -> str | None:
+    """'yes' / 'no' when the response opens with one, else None."""
+    m = _YES_NO.match(text.strip())
+    if not m:
+        return None
+    return "yes" if m.group(1).lower() in ("yes", "yep", "correct") else "no"
+
+
+def mentions(text: str, name: str, case_sensitive: bool = True) -> bool:
+    """Whole-word mention of a name (``APTH`` does not match inside ``APTHs`` or ``bAPTH``)."""
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text, flags) is not None
+
+
+def identifiers(text: str) -> list[str]:
+    """Identifier-shaped tokens in order of appearance (deduplicated)."""
+    return list(dict.fromkeys(_IDENT.findall(text)))
