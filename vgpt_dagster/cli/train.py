@@ -1,6 +1,78 @@
-"""`vgpt train ...` (filled in by the train work)."""
+"""``vgpt train``: build the base model, train a stage, or print a resolved recipe.
+
+vgpt train base --profile tiny
+vgpt train sft --profile tiny --set max_steps=20 --device cpu
+vgpt train show-recipe dpo_v3 --profile qwen2.5-7b-lora
+"""
+
+import yaml
+
+from vgpt_dagster.paths import ProjectPaths
 
 
 def register(sub) -> None:
-    p = sub.add_parser("train", help="(not yet available)")
-    p.set_defaults(handler=lambda args: p.error("not yet available"))
+    p = sub.add_parser(
+        "train",
+        help="build the base model, train sft / dpo_v3 / kto adapters, show a resolved recipe",
+        description="Same functions as the base_model / *_adapter assets, run in this process.",
+    )
+    p.add_argument("what", choices=["base", "sft", "dpo_v3", "kto", "show-recipe"])
+    p.add_argument("stage", nargs="?", choices=["sft", "dpo_v3", "kto"], help="stage for show-recipe")
+    p.add_argument("--profile", default="tiny", help="configs/model_options/<profile>.yaml (default: tiny)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="recipe override")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int, default=0, help="base: initialisation seed of the tiny model")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from vgpt_dagster.errors import ConfigError
+    from vgpt_dagster.training import api
+    from vgpt_dagster.training.profiles import load_profile
+    from vgpt_dagster.training.recipe import load_recipe, parse_overrides
+
+    paths = ProjectPaths.from_env()
+    overrides = parse_overrides(args.overrides)
+    if args.what == "show-recipe":
+        if not args.stage:
+            raise ConfigError("show-recipe needs a stage: vgpt train show-recipe sft|dpo_v3|kto --profile P")
+        recipe = load_recipe(args.stage, paths, load_profile(args.profile, paths), overrides)
+        print(f"# {args.stage} recipe resolved for profile '{args.profile}'")
+        print(yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False), end="")
+        return 0
+    if args.stage:
+        raise ConfigError(f"unexpected argument '{args.stage}' after '{args.what}'.")
+    if args.what == "base":
+        facts = api.build_base_model(paths, args.profile, seed=args.seed)
+        print(
+            f"base model ({facts['kind']}) at {facts['path']}"
+            + (
+                f": {facts['parameters'] / 1e6:.2f}M parameters, vocab {facts['vocab_size']}"
+                if "parameters" in facts
+                else ""
+            )
+        )
+        return 0
+
+    def show(row: dict) -> None:
+        if "event" in row:
+            print(f"{row['stage']}: {row['reason']}", flush=True)
+        elif "loss" in row or "eval_loss" in row:
+            loss = row.get("loss", row.get("eval_loss"))
+            kind = "loss" if "loss" in row else "eval_loss"
+            print(f"{row['stage']} step {row['step']}: {kind} {loss:.4f}", flush=True)
+
+    res = api.train_stage(
+        args.what,
+        paths=paths,
+        profile_name=args.profile,
+        overrides=overrides,
+        device={"device": args.device},
+        progress=show,
+    )
+    print(
+        f"{res.stage}: {res.steps} steps on {res.device} ({res.precision}), loss {res.train_loss_first:.4f} -> "
+        f"{res.train_loss_last:.4f}, eval loss {res.eval_loss}, {res.tokens_per_second} tokens/s, "
+        f"{res.wall_time_s:.0f} s{' (resumed)' if res.resumed else ''} -> {res.out_dir}"
+    )
+    return 0

@@ -1,0 +1,68 @@
+"""The calls every front end makes (Dagster assets via Pipes, the ``vgpt train`` CLI): names in, results out."""
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from vgpt_dagster.config import build_config, read_yaml
+from vgpt_dagster.errors import MissingUpstreamError
+from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.training.device import DeviceRequest, plan_device
+from vgpt_dagster.training.profiles import load_profile
+from vgpt_dagster.training.recipe import load_recipe
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROFILE = "tiny"
+
+
+def sft_corpus(paths: ProjectPaths) -> list[str]:
+    """Texts the tiny tokenizer is trained on: the SFT train split (instruction, input, output) + system prompt."""
+    import polars as pl
+
+    train = paths.dataset_dir("sft") / "train.parquet"
+    if not train.is_file():
+        raise MissingUpstreamError("the tiny base model's tokenizer", [str(train)], "+base_model")
+    df = pl.read_parquet(train, columns=["instruction", "input", "output"])
+    texts = [f"{r['instruction']}\n\n{r['input']}\n{r['output']}" for r in df.iter_rows(named=True)]
+    cfg_path = paths.configs / "datasets.yaml"
+    system = (read_yaml(cfg_path) or {}).get("system_prompt") if cfg_path.is_file() else None
+    return ([system] if system else []) + texts
+
+
+def build_base_model(paths: ProjectPaths, profile_name: str = DEFAULT_PROFILE, seed: int = 0) -> dict:
+    """The ``base_model`` asset: build the tiny model, or check a pretrained profile's weights are present."""
+    from vgpt_dagster.training.profiles import resolve_base_model
+    from vgpt_dagster.training.tiny import build_tiny_model
+
+    profile = load_profile(profile_name, paths)
+    if profile.kind == "tiny":
+        return build_tiny_model(sft_corpus(paths), paths.base_model_dir(profile.name), profile, seed=seed)
+    folder = resolve_base_model(profile, paths)
+    return {"kind": "pretrained", "model_id": profile.model_id, "path": str(folder)}
+
+
+def train_stage(
+    stage: str,
+    *,
+    paths: ProjectPaths,
+    profile_name: str = DEFAULT_PROFILE,
+    overrides: Mapping[str, Any] | None = None,
+    device: Mapping[str, Any] | DeviceRequest | None = None,
+    progress: Callable[[dict], None] | None = None,
+    dataset_dir: Path | None = None,
+):
+    """Load profile + recipe, plan the device, run the stage; returns the StageResult."""
+    from vgpt_dagster.training.run import run_stage
+
+    profile = load_profile(profile_name, paths)
+    recipe = load_recipe(stage, paths, profile, dict(overrides or {}))
+    request = (
+        device if isinstance(device, DeviceRequest) else build_config(DeviceRequest, device or {}, "device request")
+    )
+    plan = plan_device(request)
+    log.info("%s on %s (%s, %s)", stage, plan.device, plan.gpu_name, plan.precision)
+    return run_stage(
+        stage, paths=paths, profile=profile, recipe=recipe, device_plan=plan, dataset_dir=dataset_dir, progress=progress
+    )

@@ -1,0 +1,110 @@
+"""Read a stage's dataset files (the dataset contract) into Hugging Face datasets with only TRL's columns."""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from vgpt_dagster.errors import DatasetError, MissingUpstreamError, TrainingError
+
+log = logging.getLogger(__name__)
+
+
+class MissingStageInput(MissingUpstreamError, TrainingError):
+    """A training stage's dataset, init adapter or base model is missing (names files and the selection)."""
+
+
+DATASET_KIND = {"sft": "sft", "dpo_v3": "dpo_v3", "kto": "kto"}
+TRL_COLUMNS = {
+    "sft": ["prompt", "completion"],
+    "dpo_v3": ["prompt", "chosen", "rejected"],
+    "kto": ["prompt", "completion", "label"],
+}
+PHASES = ("hallucination", "style")  # DPO curriculum order
+
+
+@dataclass
+class StageData:
+    train: object  # datasets.Dataset
+    eval: object | None
+    files: list[Path]
+    rows: dict
+    label_counts: dict | None = None  # KTO: {"desirable": n, "undesirable": m} in the train split
+    phase_counts: dict | None = None  # DPO: rows per phase in the train split
+
+
+def dataset_files(dataset_dir: Path) -> tuple[Path, Path]:
+    return Path(dataset_dir) / "train.parquet", Path(dataset_dir) / "eval.parquet"
+
+
+def _read(path: Path, stage: str, need: list[str]):
+    import polars as pl
+
+    try:
+        df = pl.read_parquet(path)
+    except Exception as err:  # a truncated or non-parquet file is a user-visible data problem
+        raise DatasetError(f"{path}: cannot be read as Parquet ({err}). Rebuild the {stage} dataset.") from None
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        hint = {
+            ("completion", "label"): " (is this a KTO set?)",
+            ("chosen", "rejected"): " (is this a DPO set?)",
+        }.get(tuple(c for c in ("completion", "label", "chosen", "rejected") if c in df.columns), "")
+        raise DatasetError(
+            f"{path} has columns {', '.join(df.columns)}; {stage} training needs {', '.join(need)}{hint}. "
+            f"Missing: {', '.join(missing)}."
+        )
+    return df
+
+
+def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
+    """Train/eval splits for ``stage``: seeded shuffle, sample caps, DPO curriculum order, KTO label counts."""
+    import polars as pl
+    from datasets import Dataset
+
+    train_path, eval_path = dataset_files(dataset_dir)
+    if not train_path.exists():
+        raise MissingStageInput(f"{stage} training", [str(train_path)], f"+{DATASET_KIND[stage]}_dataset")
+    need = list(TRL_COLUMNS[stage])
+    extra = ["phase"] if stage == "dpo_v3" and recipe.curriculum else []
+    train = _read(train_path, stage, need + extra).select(need + extra)
+    if len(train) == 0:
+        raise DatasetError(f"{train_path} has no rows.")
+    train = train.sample(fraction=1.0, shuffle=True, seed=recipe.seed)
+    if recipe.max_train_samples:
+        train = train.head(recipe.max_train_samples)
+    phase_counts = None
+    if extra:
+        unknown = sorted(set(train["phase"].unique().to_list()) - set(PHASES))
+        if unknown:
+            raise DatasetError(f"{train_path}: column 'phase' has {unknown}; curriculum expects {PHASES}.")
+        order = pl.col("phase").replace_strict({p: i for i, p in enumerate(PHASES)}, return_dtype=pl.Int8)
+        train = train.with_row_index("_i").sort([order, "_i"]).drop("_i")  # hallucination first, seeded order kept
+        phase_counts = {p: int((train["phase"] == p).sum()) for p in PHASES}
+        train = train.drop("phase")
+    label_counts = None
+    if stage == "kto":
+        train = train.with_columns(pl.col("label").cast(pl.Boolean))
+        n_true = int(train["label"].sum())
+        label_counts = {"desirable": n_true, "undesirable": len(train) - n_true}
+    ev = None
+    files = [train_path]
+    if eval_path.exists():
+        files.append(eval_path)
+        ev = _read(eval_path, stage, need).select(need)
+        if stage == "kto":
+            ev = ev.with_columns(pl.col("label").cast(pl.Boolean))
+        ev = ev.sample(fraction=1.0, shuffle=True, seed=recipe.seed)
+        if recipe.max_eval_samples:
+            ev = ev.head(recipe.max_eval_samples)
+        if len(ev) == 0:
+            ev = None
+    rows = {"train": len(train), "eval": 0 if ev is None else len(ev)}
+    log.info("%s data: %d train rows, %d eval rows from %s", stage, rows["train"], rows["eval"], dataset_dir)
+    return StageData(
+        train=Dataset.from_list(train.to_dicts()),
+        eval=None if ev is None else Dataset.from_list(ev.to_dicts()),
+        files=files,
+        rows=rows,
+        label_counts=label_counts,
+        phase_counts=phase_counts,
+    )

@@ -1,0 +1,118 @@
+"""Training subprocess: ``python -m vgpt_dagster.training.pipes_entry`` (or ``accelerate launch -m ...``).
+
+Under Dagster Pipes the parameters come from ``context.extras`` — ``stage``, ``profile``, ``overrides``
+(recipe keys), ``device`` (DeviceRequest fields), ``root`` (project root) — logs stream back through
+``context.log`` and the StageResult is reported as the asset materialization. Without Pipes (debugging) the
+same parameters come from argv::
+
+    python -m vgpt_dagster.training.pipes_entry --stage sft --profile tiny --set max_steps=20 --device cpu
+"""
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vgpt_dagster.errors import VgptError
+from vgpt_dagster.paths import ProjectPaths
+
+log = logging.getLogger(__name__)
+
+PIPES_ENV = "DAGSTER_PIPES_CONTEXT"
+LOG_KEYS = ("loss", "eval_loss", "learning_rate", "rewards/margins", "rewards/accuracies", "grad_norm")
+
+
+def pipes_metadata(result) -> dict:
+    """StageResult -> Pipes metadata (typed where the UI renders it better)."""
+    meta = {k: v for k, v in result.metadata().items() if v is not None}
+    folder = Path(result.out_dir)
+    meta["loss_curve"] = {"type": "path", "raw_value": str(folder / "loss_curve.png")}
+    meta["model_card"] = {"type": "md", "raw_value": (folder / "README.md").read_text(encoding="utf-8")}
+    meta["data_versions"] = {"type": "json", "raw_value": result.data_versions}
+    return meta
+
+
+def _format(row: dict) -> str:
+    if "event" in row:
+        return f"{row['stage']}: {row['reason']}"
+    shown = {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items() if k in LOG_KEYS}
+    return f"{row['stage']} step {row.get('step')}: {shown}"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    from vgpt_dagster.training.recipe import parse_overrides
+
+    p = argparse.ArgumentParser(prog="python -m vgpt_dagster.training.pipes_entry")
+    p.add_argument("--stage", choices=["sft", "dpo_v3", "kto"])
+    p.add_argument("--profile", default="tiny")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--root", default=None)
+    args = p.parse_args(argv)
+    args.overrides = parse_overrides(args.overrides)
+    return args
+
+
+def _params_from_pipes(context) -> dict:
+    extras = dict(context.extras or {})
+    unknown = set(extras) - {"stage", "profile", "overrides", "device", "root"}
+    if unknown or "stage" not in extras:
+        raise VgptError(f"Pipes extras need 'stage' and may have profile/overrides/device/root; got {sorted(extras)}.")
+    return extras
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """One entry for both modes; a VgptError exits 2 (reported to Dagster as a failure with its message)."""
+    from vgpt_dagster.training.api import train_stage
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if os.environ.get(PIPES_ENV):
+        from dagster_pipes import open_dagster_pipes
+
+        with open_dagster_pipes() as context:
+            params = _params_from_pipes(context)
+            paths = ProjectPaths(Path(params["root"])) if params.get("root") else ProjectPaths.from_env()
+            result = train_stage(
+                params["stage"],
+                paths=paths,
+                profile_name=params.get("profile") or "tiny",
+                overrides=params.get("overrides") or {},
+                device=params.get("device") or {},
+                progress=lambda row: context.log.info(_format(row)),
+            )
+            context.report_asset_materialization(metadata=pipes_metadata(result), data_version=_data_version(result))
+        return 0
+    args = parse_args(argv)
+    if not args.stage:
+        print("error: --stage is required outside Dagster Pipes", file=sys.stderr)
+        return 2
+    paths = ProjectPaths(Path(args.root).resolve()) if args.root else ProjectPaths.from_env()
+    try:
+        result = train_stage(
+            args.stage,
+            paths=paths,
+            profile_name=args.profile,
+            overrides=args.overrides,
+            device={"device": args.device},
+            progress=lambda row: log.info(_format(row)),
+        )
+    except VgptError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"{result.stage}: {result.steps} steps, loss {result.train_loss_first} -> {result.train_loss_last}, "
+        f"eval loss {result.eval_loss}, {result.wall_time_s} s on {result.device} -> {result.out_dir}"
+    )
+    return 0
+
+
+def _data_version(result) -> str:
+    from vgpt_dagster.artifacts import sha256_json
+
+    return sha256_json(result.data_versions)[:16]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Model profiles: which base model a run trains, and how (``configs/model_options/<name>.yaml``).
+
+A profile says where the base weights come from (the locally built smoke-scale ``tiny`` model, or a
+pretrained Qwen checkpoint on disk / in the Hugging Face cache), how it is fine-tuned (LoRA or full,
+optional 4-bit quantization, DeepSpeed), and which recipe keys it overrides for every stage
+(``recipe_defaults``) or for one stage (``stages: {sft: {...}}``). Weights are never downloaded.
+"""
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from vgpt_dagster.config import StrictModel, load_config
+from vgpt_dagster.errors import ConfigError, TrainingError, did_you_mean
+from vgpt_dagster.paths import ProjectPaths
+
+log = logging.getLogger(__name__)
+
+STAGES = ("sft", "dpo_v3", "kto")
+MODEL_PATH_ENV = "VGPT_MODEL_PATH"
+
+
+class TinyArchitecture(StrictModel):
+    """Qwen2 architecture of the locally built smoke-scale model (random init, own tokenizer)."""
+
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    intermediate_size: int = 704
+    vocab_size: int = 6000  # BPE merges learned on the SFT corpus, incl. 3 ChatML special tokens
+    max_position_embeddings: int = 1024
+    min_frequency: int = 2  # BPE pair frequency needed to merge
+
+
+class ModelProfile(StrictModel):
+    """One ``configs/model_options/<name>.yaml``."""
+
+    name: str = ""
+    description: str = ""
+    kind: Literal["tiny", "pretrained"] = "tiny"
+    model_id: str | None = None  # e.g. Qwen/Qwen2.5-7B-Instruct (Hugging Face cache lookup + adapter_config reference)
+    model_path: str | None = None  # explicit local folder (absolute, or relative to the project root)
+    local_candidates: list[str] = []  # more folders to try, relative to the project root
+    tiny: TinyArchitecture | None = None
+    finetuning_type: Literal["lora", "full"] = "lora"
+    quantization: Literal["none", "4bit"] = "none"
+    deepspeed: str | None = None  # path relative to configs/, used with the accelerate launcher
+    launcher: Literal["python", "accelerate"] = "python"
+    num_processes: int = 1
+    recipe_defaults: dict[str, Any] = {}  # recipe keys for every stage (model-specific: LoRA size, cutoff, batch)
+    stages: dict[Literal["sft", "dpo_v3", "kto"], dict[str, Any]] = {}  # recipe keys for one stage
+
+    def stage_overrides(self, stage: str) -> dict[str, Any]:
+        return {**self.recipe_defaults, **self.stages.get(stage, {})}
+
+
+def available_profiles(paths: ProjectPaths) -> list[str]:
+    return sorted(p.stem for p in (paths.configs / "model_options").glob("*.yaml"))
+
+
+def load_profile(name: str, paths: ProjectPaths) -> ModelProfile:
+    """Load and validate ``configs/model_options/<name>.yaml``; unknown names list the available ones."""
+    path = paths.configs / "model_options" / f"{name}.yaml"
+    if not path.exists():
+        choices = available_profiles(paths)
+        raise ConfigError(
+            f"unknown model profile '{name}'.{did_you_mean(name, choices)} "
+            f"Available profiles (configs/model_options/*.yaml): {', '.join(choices) or '(none)'}."
+        )
+    profile = load_config(path, ModelProfile)
+    if profile.kind == "tiny" and profile.tiny is None:
+        profile = profile.model_copy(update={"tiny": TinyArchitecture()})
+    if profile.kind == "pretrained" and not (profile.model_id or profile.model_path):
+        raise ConfigError(f"{path}: a pretrained profile needs 'model_id' or 'model_path'.")
+    return profile.model_copy(update={"name": name})
+
+
+def hf_cache_dirs() -> list[Path]:
+    """Hugging Face hub cache folders in the order transformers uses them."""
+    dirs = []
+    if os.environ.get("HF_HUB_CACHE"):
+        dirs.append(Path(os.environ["HF_HUB_CACHE"]))
+    if os.environ.get("HF_HOME"):
+        dirs.append(Path(os.environ["HF_HOME"]) / "hub")
+    dirs.append(Path.home() / ".cache" / "huggingface" / "hub")
+    return list(dict.fromkeys(dirs))
+
+
+def _has_weights(folder: Path) -> bool:
+    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
+
+
+def _cache_snapshots(model_id: str) -> list[Path]:
+    """``models--Org--Name/snapshots/<rev>`` folders, the one ``refs/main`` points to first."""
+    out = []
+    for hub in hf_cache_dirs():
+        repo = hub / ("models--" + model_id.replace("/", "--"))
+        ref = repo / "refs" / "main"
+        if ref.is_file():
+            out.append(repo / "snapshots" / ref.read_text().strip())
+        snaps = repo / "snapshots"
+        out.extend(sorted(snaps.iterdir()) if snaps.is_dir() else [repo / "snapshots" / "<revision>"])
+    return list(dict.fromkeys(out))
+
+
+def candidate_model_dirs(profile: ModelProfile, paths: ProjectPaths) -> list[Path]:
+    """Every folder :func:`resolve_base_model` looks in, in order."""
+    if profile.kind == "tiny":
+        return [paths.base_model_dir(profile.name)]
+    found: list[Path] = []
+    if os.environ.get(MODEL_PATH_ENV):
+        found.append(Path(os.environ[MODEL_PATH_ENV]))
+    for p in ([profile.model_path] if profile.model_path else []) + list(profile.local_candidates):
+        found.append(Path(p) if Path(p).is_absolute() else paths.root / p)
+    if profile.model_id:
+        found.extend(_cache_snapshots(profile.model_id))
+    return found
+
+
+def resolve_base_model(profile: ModelProfile, paths: ProjectPaths) -> Path:
+    """The folder holding the base model's config.json and *.safetensors, or a TrainingError saying where we looked."""
+    candidates = candidate_model_dirs(profile, paths)
+    for folder in candidates:
+        if _has_weights(folder):
+            return folder
+    looked = "\n".join(f"  - {c}" for c in candidates)
+    if profile.kind == "tiny":
+        raise TrainingError(
+            f"the tiny base model of profile '{profile.name}' is not built yet; looked in:\n{looked}\n"
+            "Build it with `vgpt train base --profile tiny` or materialize the `base_model` asset "
+            "(`dagster asset materialize -m vgpt_dagster.definitions --select base_model`)."
+        )
+    raise TrainingError(
+        f"base model weights for profile '{profile.name}' ({profile.model_id or profile.model_path}) were not found "
+        f"(config.json + *.safetensors; .bin weights are not accepted). Looked in:\n{looked}\n"
+        f"Weights are never downloaded by this project. On a connected machine run "
+        f"`huggingface-cli download {profile.model_id or '<org/model>'} --include '*.json' '*.safetensors' '*.txt'` "
+        f"and copy the Hugging Face cache (or the folder), then either set `model_path:` in "
+        f"configs/model_options/{profile.name}.yaml or export {MODEL_PATH_ENV}=/path/to/model."
+    )
+
+
+def base_model_reference(profile: ModelProfile) -> str:
+    """What adapter_config.json records as the base model: a machine-independent name, never an absolute path."""
+    if profile.kind == "tiny":
+        return "../base"  # saves/<profile>/<stage>/ -> saves/<profile>/base
+    return profile.model_id or Path(profile.model_path or "base").name

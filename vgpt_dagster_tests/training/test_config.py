@@ -1,0 +1,138 @@
+"""Profiles, recipes and device planning: pure, fast, no torch."""
+
+import pytest
+
+from vgpt_dagster.errors import ConfigError, TrainingError
+from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
+from vgpt_dagster.training.device import CudaFacts, DevicePlan, DeviceRequest, launch_command, launch_env, plan_device
+from vgpt_dagster.training.profiles import available_profiles, load_profile, resolve_base_model
+from vgpt_dagster.training.recipe import StageRecipe, check_kto_balance, load_recipe, parse_overrides
+
+PATHS = ProjectPaths(PACKAGE_ROOT)
+A6000 = CudaFacts(True, "NVIDIA RTX A6000", 47.5, True, 2)
+
+
+@pytest.mark.parametrize("profile", ["tiny", "qwen2.5-7b-lora", "qwen2.5-7b-full", "qwen2.5-32b-qlora"])
+@pytest.mark.parametrize("stage", ["sft", "dpo_v3", "kto"])
+def test_every_shipped_profile_and_stage_resolves(profile, stage):
+    recipe = load_recipe(stage, PATHS, load_profile(profile, PATHS))
+    assert recipe.stage == {"sft": "sft", "dpo_v3": "dpo", "kto": "kto"}[stage]
+
+
+def test_profile_values_match_the_seeds_setup():
+    p = load_profile("qwen2.5-7b-lora", PATHS)
+    r = load_recipe("dpo_v3", PATHS, p)
+    assert (r.lora_rank, r.lora_alpha, r.lora_target, r.cutoff_len, r.learning_rate) == (256, 512, "all", 4096, 5e-6)
+    assert r.gradient_checkpointing and r.dataloader_num_workers == 8 and r.pref_ftx > 0 and r.curriculum
+    assert load_recipe("kto", PATHS, p).learning_rate <= 5e-6
+    assert set(available_profiles(PATHS)) >= {"tiny", "qwen2.5-7b-lora", "qwen2.5-7b-full", "qwen2.5-32b-qlora"}
+
+
+def test_unknown_profile_lists_available_with_did_you_mean():
+    with pytest.raises(ConfigError, match=r"unknown model profile 'tiney'. Did you mean 'tiny'\?.*qwen2.5-7b-lora"):
+        load_profile("tiney", PATHS)
+
+
+def test_unknown_recipe_key_names_key_and_valid_keys():
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'lora_rnk'. Did you mean .*'lora_rank'.*Valid keys: .*pref_beta"
+    ):
+        load_recipe("sft", PATHS, None, {"lora_rnk": 8})
+
+
+def test_wrong_type_names_key_and_value():
+    with pytest.raises(ConfigError, match=r"key 'learning_rate'.*got 'fast'"):
+        load_recipe("sft", PATHS, None, {"learning_rate": "fast"})
+
+
+def test_kto_batch_of_one_is_rejected():
+    with pytest.raises(ConfigError, match=r"stage3_kto.yaml.*KTO needs per_device_train_batch_size > 1.*got 1\.$"):
+        load_recipe("kto", PATHS, None, {"per_device_train_batch_size": 1})
+
+
+def test_kto_weighted_ratio_must_lie_between_1_and_4_3():
+    r = StageRecipe(stage="kto", per_device_train_batch_size=4)
+    assert check_kto_balance(r, 100, 100, "kto") == 1.0
+    with pytest.raises(TrainingError, match=r"ratio is 3.0 .*between 1:1 and 4:3.*kto_desirable_weight: 0.383"):
+        check_kto_balance(r, 15, 5, "data/datasets/kto")
+    with pytest.raises(TrainingError, match=r"ratio is 0.5"):
+        check_kto_balance(r, 50, 100, "kto")
+    fixed = StageRecipe(stage="kto", per_device_train_batch_size=4, kto_desirable_weight=0.383)
+    assert 1 <= check_kto_balance(fixed, 15, 5, "kto") <= 4 / 3
+
+
+def test_stage_mismatch_and_run_override_parsing():
+    with pytest.raises(ConfigError, match="stage 'kto' does not match sft"):
+        load_recipe("sft", PATHS, None, {"stage": "kto"})
+    with pytest.raises(ConfigError, match="not key=value"):
+        parse_overrides(["learning_rate"])
+    assert load_recipe("sft", PATHS, None, parse_overrides(["learning_rate=1e-4"])).learning_rate == 1e-4
+
+
+def test_trl_and_lora_mapping_uses_this_trl_s_field_names():
+    from vgpt_dagster.training.recipe import to_lora_config, to_trl_config
+
+    plan = plan_device(DeviceRequest(), CudaFacts(False))
+    dpo = to_trl_config(load_recipe("dpo_v3", PATHS), plan, PACKAGE_ROOT / "saves" / "x", has_eval=True)
+    assert dpo.loss_type == ["sigmoid", "sft"] and dpo.loss_weights == [1.0, 0.2] and dpo.beta == 0.1
+    assert dpo.train_sampling_strategy == "sequential" and dpo.use_cpu and not dpo.bf16 and dpo.load_best_model_at_end
+    kto = to_trl_config(load_recipe("kto", PATHS), plan, PACKAGE_ROOT / "saves" / "x", has_eval=False)
+    assert kto.loss_type == "kto" and kto.desirable_weight == 1.15 and kto.eval_strategy == "no"
+    assert to_lora_config(load_recipe("sft", PATHS)).target_modules == "all-linear"
+
+
+def test_device_auto_picks_cpu_without_gpu_and_cuda_with_one():
+    cpu = plan_device(DeviceRequest(), CudaFacts(False))
+    assert (cpu.device, cpu.precision, cpu.tf32, cpu.gpu_name) == ("cpu", "fp32", False, "cpu")
+    gpu = plan_device(DeviceRequest(gpu_ids=[1], dataloader_num_workers=8), A6000)
+    assert (gpu.device, gpu.precision, gpu.gpu_name, gpu.gpu_memory_gb) == ("cuda", "bf16", "NVIDIA RTX A6000", 47.5)
+    assert gpu.recipe_overrides == {"dataloader_num_workers": 8}
+    assert launch_env(gpu, {})["CUDA_VISIBLE_DEVICES"] == "1"
+
+
+def test_device_requests_the_machine_cannot_meet_are_errors():
+    with pytest.raises(TrainingError, match="device 'cuda' was requested but torch sees no CUDA GPU"):
+        plan_device(DeviceRequest(device="cuda"), CudaFacts(False))
+    with pytest.raises(TrainingError, match="precision 'bf16' needs a GPU"):
+        plan_device(DeviceRequest(precision="bf16"), CudaFacts(False))
+    with pytest.raises(TrainingError, match="does not support bf16"):
+        plan_device(DeviceRequest(precision="bf16"), CudaFacts(True, "Tesla T4", 15.0, False, 1))
+    with pytest.raises(TrainingError, match=r"gpu_ids \[3\] but only 2"):
+        plan_device(DeviceRequest(gpu_ids=[3]), A6000)
+
+
+def test_launch_command_python_and_accelerate():
+    plan = plan_device(DeviceRequest(launcher="accelerate", gpu_ids=[0, 1]), A6000)
+    assert launch_command(plan) == [
+        "accelerate",
+        "launch",
+        "--num_processes",
+        "2",
+        "-m",
+        "vgpt_dagster.training.pipes_entry",
+    ]
+    assert launch_command(DevicePlan("cpu", "fp32", False))[1:] == ["-m", "vgpt_dagster.training.pipes_entry"]
+
+
+def test_pretrained_weights_missing_says_where_we_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("VGPT_MODEL_PATH", raising=False)
+    p = load_profile("qwen2.5-7b-lora", PATHS)
+    with pytest.raises(
+        TrainingError, match=r"(?s)models--Qwen--Qwen2.5-7B-Instruct.*huggingface-cli download.*VGPT_MODEL_PATH"
+    ):
+        resolve_base_model(p, PATHS)
+    snap = tmp_path / "hf" / "hub" / "models--Qwen--Qwen2.5-7B-Instruct" / "snapshots" / "abc"
+    snap.mkdir(parents=True)
+    (snap / "config.json").write_text("{}")
+    (snap / "pytorch_model.bin").write_text("x")  # .bin weights are not accepted
+    with pytest.raises(TrainingError, match="not found"):
+        resolve_base_model(p, PATHS)
+    (snap / "model.safetensors").write_text("x")
+    assert resolve_base_model(p, PATHS) == snap
+
+
+def test_tiny_base_missing_points_at_the_base_model_asset(tmp_path):
+    with pytest.raises(TrainingError, match=r"(?s)not built yet.*vgpt train base --profile tiny.*--select base_model"):
+        resolve_base_model(load_profile("tiny", PATHS), ProjectPaths(tmp_path))
