@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Build, audit, train and validate a Viewpoint Vista text-to-SQL model. "
             "Every command works on the embedded Vista 6.x schema unless --schema names your own export."
         ),
-        epilog="Examples:\n  vgpt schema show APTL\n  vgpt sql check \"SELECT * FROM APTH WITH (NOLOCK) WHERE APCo = 1\"\n"
+        epilog='Examples:\n  vgpt schema show APTL\n  vgpt sql check "SELECT * FROM APTH WITH (NOLOCK) WHERE APCo = 1"\n'
         "  vgpt data audit data/datasets/dpo_v3/train.parquet --kind dpo\n  vgpt eval judge answers.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.handler(args) or 0)
     except VgptError as err:

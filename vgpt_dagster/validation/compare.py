@@ -156,7 +156,7 @@ def write_comparison(cmp: Comparison, reports_dir: Path, name: str = "model_comp
 def promotion_decision(
     report: ValidationReport, cfg: ValidationConfig, profile_kind: str
 ) -> tuple[bool, str, dict[str, Any]]:
-    """(passed, severity, evidence): false-rejection and hallucination rates against the configured thresholds.
+    """(passed, severity, evidence): false-rejection rate, hallucination rate and overall pass rate vs thresholds.
 
     A rate that cannot be measured (no real / no fake cases) fails: an unmeasured gate is not a pass.
     """
@@ -164,13 +164,16 @@ def promotion_decision(
     fr, hr = m.get("false_rejection_rate"), m.get("hallucination_rate")
     ok_fr = fr is not None and fr <= cfg.gate.max_false_rejection_rate
     ok_hr = hr is not None and hr <= cfg.gate.max_hallucination_rate
+    pr = m.get("pass_rate")
+    ok_pr = pr is not None and pr >= cfg.gate.min_pass_rate  # silence is not safety: see GateConfig
     evidence = {
         "false_rejection_rate": fr,
         "max_false_rejection_rate": cfg.gate.max_false_rejection_rate,
         "hallucination_rate": hr,
         "max_hallucination_rate": cfg.gate.max_hallucination_rate,
-        "pass_rate": m.get("pass_rate"),
+        "pass_rate": pr,
+        "min_pass_rate": cfg.gate.min_pass_rate,
         "n": m.get("n"),
         "profile_kind": profile_kind,
     }
-    return ok_fr and ok_hr, cfg.gate_severity(profile_kind), evidence
+    return ok_fr and ok_hr and ok_pr, cfg.gate_severity(profile_kind), evidence

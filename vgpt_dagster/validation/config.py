@@ -57,6 +57,9 @@ class GateConfig(StrictModel):
 
     max_false_rejection_rate: float = pydantic.Field(0.0, ge=0.0, le=1.0)  # the seeds' target: zero
     max_hallucination_rate: float = pydantic.Field(0.15, ge=0.0, le=1.0)  # seeds: hallucination score > 85%
+    # A model that answers nothing usable has no false rejections and no hallucinations; the overall pass
+    # rate keeps it from passing the gate (seeds' target: overall > 85%).
+    min_pass_rate: float = pydantic.Field(0.85, ge=0.0, le=1.0)
     severity: dict[str, Literal["ERROR", "WARN"]] = {"tiny": "WARN", "pretrained": "ERROR"}
     default_severity: Literal["ERROR", "WARN"] = "ERROR"  # any profile kind not listed is production
 

@@ -54,3 +54,12 @@ def test_promotion_gate():
     bad = _report("dpo", "false_rejection", "correct_refusal")
     passed, severity, evidence = promotion_decision(bad, cfg, "tiny")
     assert (passed, severity, evidence["false_rejection_rate"]) == (False, "WARN", 1.0)
+
+
+def test_promotion_gate_fails_a_model_that_answers_nothing_usable():
+    """All-unclear answers have no false rejection and no hallucination, yet must not pass the gate."""
+    cfg = ValidationConfig()
+    silent = _report("base", "unclear", "unclear")
+    assert silent.metrics["false_rejection_rate"] == 0.0 and silent.metrics["hallucination_rate"] == 0.0
+    passed, severity, evidence = promotion_decision(silent, cfg, "pretrained")
+    assert (passed, severity, evidence["pass_rate"], evidence["min_pass_rate"]) == (False, "ERROR", 0.0, 0.85)

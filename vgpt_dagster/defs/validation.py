@@ -1,0 +1,206 @@
+"""Validation assets: the eval suite, one validation per checkpoint, and the side-by-side comparison.
+
+One asset per checkpoint (``validation_base``, ``validation_sft``, ``validation_dpo_v3``,
+``validation_kto``) rather than one partitioned asset: each depends on a different upstream asset
+(base model or adapter), so lineage and staleness show exactly which checkpoint a report judged,
+and the nightly job can re-run all four without partition bookkeeping.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from vgpt_dagster.config import load_config
+from vgpt_dagster.datasets import audit as dataset_audit
+from vgpt_dagster.datasets.build import read_pairs
+from vgpt_dagster.defs.datasets import read_built_catalog
+from vgpt_dagster.defs.metadata import md_image, to_metadata
+from vgpt_dagster.defs.resources import ModelSelection, VgptPaths
+from vgpt_dagster.defs.versions import code_version, data_version
+from vgpt_dagster.errors import MissingUpstreamError
+from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.training.profiles import load_profile
+from vgpt_dagster.validation.cases import read_suite, suite_fake_names, suite_prompts, write_suite
+from vgpt_dagster.validation.compare import compare_reports, promotion_decision, write_comparison
+from vgpt_dagster.validation.config import ValidationConfig
+from vgpt_dagster.validation.report import read_report, write_report
+from vgpt_dagster.validation.runner import run_validation
+from vgpt_dagster.validation.suite import build_eval_suite
+
+VALIDATION_CODE = code_version("validation", "sql")
+TRAINING_KINDS = ("sft", "dpo_v3", "kto")
+# stage label -> (upstream checkpoint asset, adapter stage folder or None for the base model)
+CHECKPOINTS = {
+    "base": ("base_model", None),
+    "sft": ("sft_adapter", "sft"),
+    "dpo_v3": ("dpo_v3_adapter", "dpo_v3"),
+    "kto": ("kto_adapter", "kto"),
+}
+MAX_ORACLE_DROP_SHARE = 0.01  # the oracle must pass >= 99% of generated cases
+
+
+def _validation_config(p: ProjectPaths) -> ValidationConfig:
+    return load_config(p.configs / "validation.yaml", ValidationConfig)
+
+
+def _training_frames(p: ProjectPaths) -> dict[str, pl.DataFrame]:
+    frames, missing = {}, []
+    for kind in TRAINING_KINDS:
+        files = [p.dataset_dir(kind) / f"{split}.parquet" for split in ("train", "eval")]
+        missing += [str(f) for f in files if not f.is_file()]
+        if not missing:
+            frames[kind] = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    if missing:
+        raise MissingUpstreamError("eval_suite (it proves zero overlap with training data)", missing, "+eval_suite")
+    return frames
+
+
+@dg.asset(
+    group_name="validation",
+    deps=["vista_schema", "fake_real_table_pairs", "fake_column_pairs", "sft_dataset", "dpo_v3_dataset", "kto_dataset"],
+    kinds={"json"},
+    code_version=VALIDATION_CODE,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "holdout_disjoint_from_training",
+            asset="eval_suite",
+            blocking=True,
+            description="No held-out fake name or prompt appears in any SFT/DPO/KTO record.",
+        ),
+        dg.AssetCheckSpec(
+            "oracle_answerable",
+            asset="eval_suite",
+            blocking=True,
+            description="The catalog oracle passes >= 99% of generated cases (failures are broken cases, dropped).",
+        ),
+    ],
+    description="500+ behaviour cases, the held-out hallucination set and existence probes (data/validation/).",
+)
+def eval_suite(context: dg.AssetExecutionContext, paths: VgptPaths) -> dg.MaterializeResult:
+    p = paths.get()
+    cfg = _validation_config(p)
+    catalog, pairs, train = read_built_catalog(p), read_pairs(p), _training_frames(p)
+    exclude = {q for df in train.values() for q in df["instruction"].to_list()}
+    suite = build_eval_suite(
+        catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, exclude_prompts=exclude
+    )
+    path = write_suite(suite, p.validation_dir / cfg.suite_file)
+    leak = dataset_audit.audit_holdout_leak(train, suite_fake_names(suite), suite_prompts(suite))
+    dropped = suite.meta.get("dropped", [])
+    drop_share = len(dropped) / max(1, len(dropped) + len(suite.cases))
+    main_overlap = len(suite_prompts(suite, part="main") & exclude)
+    context.log.info(f"eval suite {suite.version}: {suite.counts()}, oracle dropped {len(dropped)}")
+    checks = [
+        dg.AssetCheckResult(
+            check_name="holdout_disjoint_from_training",
+            passed=leak.passed,
+            metadata=to_metadata({**leak.metrics, "failures": leak.failures[:10] or None}),
+        ),
+        dg.AssetCheckResult(
+            check_name="oracle_answerable",
+            passed=drop_share <= MAX_ORACLE_DROP_SHARE,
+            metadata=to_metadata(
+                {
+                    "kept": len(suite.cases),
+                    "dropped": len(dropped),
+                    "dropped_share": round(drop_share, 4),
+                    "max_dropped_share": MAX_ORACLE_DROP_SHARE,
+                    "dropped_examples": dropped[:5] or None,
+                }
+            ),
+        ),
+    ]
+    meta = {
+        "version": suite.version,
+        "cases": len(suite.cases),
+        "counts": suite.counts(),
+        "main_suite_prompts_also_in_training": main_overlap,
+        "path": path,
+    }
+    return dg.MaterializeResult(metadata=to_metadata(meta), check_results=checks, data_version=data_version([path]))
+
+
+def _validation_asset(stage: str) -> dg.AssetsDefinition:
+    upstream, adapter_stage = CHECKPOINTS[stage]
+    name = f"validation_{stage}"
+
+    @dg.asset(
+        name=name,
+        deps=[upstream, "eval_suite"],
+        group_name="validation",
+        pool="gpu",
+        kinds={"pytorch"},
+        code_version=VALIDATION_CODE,
+        check_specs=[
+            dg.AssetCheckSpec(
+                "promotion_gate",
+                asset=name,
+                description="False-rejection and hallucination rates within configs/validation.yaml thresholds "
+                "(ERROR severity for production profiles, WARN for tiny).",
+            )
+        ],
+        description=f"The suite and probes on the {stage} checkpoint: batched greedy answers judged by behaviour.",
+    )
+    def _asset(context: dg.AssetExecutionContext, paths: VgptPaths, model: ModelSelection) -> dg.MaterializeResult:
+        p = paths.get()
+        cfg, profile = _validation_config(p), load_profile(model.profile, p)
+        suite = read_suite(p.validation_dir / cfg.suite_file)
+        adapter = p.stage_dir(profile.name, adapter_stage) if adapter_stage else None
+        report = run_validation(p, profile, adapter, suite, read_built_catalog(p), cfg, label=stage)
+        json_path, md_path = write_report(report, p.reports_dir, name)
+        passed, severity, evidence = promotion_decision(report, cfg, profile.kind)
+        m = report.metrics
+        meta = {
+            "pass_rate": m.get("pass_rate"),
+            "false_rejection_rate": m.get("false_rejection_rate"),
+            "hallucination_rate": m.get("hallucination_rate"),
+            "sql_parse_rate": m.get("sql_parse_rate"),
+            "nolock_rate": m.get("nolock_rate"),
+            "checkpoint": report.checkpoint,
+            "timings": report.timings,
+            "report": md_path.read_text(encoding="utf-8"),
+            "report_json": json_path,
+        }
+        gate = dg.AssetCheckResult(
+            check_name="promotion_gate",
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR if severity.upper() == "ERROR" else dg.AssetCheckSeverity.WARN,
+            metadata=to_metadata(evidence),
+        )
+        return dg.MaterializeResult(
+            metadata=to_metadata(meta), check_results=[gate], data_version=data_version([json_path])
+        )
+
+    return _asset
+
+
+validation_base = _validation_asset("base")
+validation_sft = _validation_asset("sft")
+validation_dpo_v3 = _validation_asset("dpo_v3")
+validation_kto = _validation_asset("kto")
+
+
+@dg.asset(
+    group_name="validation",
+    deps=[f"validation_{s}" for s in CHECKPOINTS],
+    kinds={"json"},
+    code_version=VALIDATION_CODE,
+    description="Checkpoints side by side: per-category pass rates, hallucination and false-rejection rates, "
+    "reliability, deltas, a chart, and the cases that regressed between stages.",
+)
+def model_comparison(paths: VgptPaths) -> dg.MaterializeResult:
+    p = paths.get()
+    files = {s: p.reports_dir / f"validation_{s}.json" for s in CHECKPOINTS}
+    missing = [str(f) for f in files.values() if not f.is_file()]
+    if missing:
+        raise MissingUpstreamError("model_comparison", missing, "+model_comparison")
+    cmp = compare_reports({s: read_report(f) for s, f in files.items()})
+    out = write_comparison(cmp, p.reports_dir)
+    meta = {
+        "comparison": Path(out["md"]).read_text(encoding="utf-8"),
+        "chart": md_image(Path(out["png"]), "model comparison") if "png" in out else None,
+        "regressions": len(cmp.regressions),
+        "path": Path(out["md"]),
+    }
+    return dg.MaterializeResult(metadata=to_metadata(meta), data_version=data_version([Path(out["json"])]))
