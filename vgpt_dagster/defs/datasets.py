@@ -152,8 +152,10 @@ fake_real_table_pairs = _dataset_asset(
     "fake_real_table_pairs",
     ["vista_schema"],
     B.build_pairs_artifacts,
-    "Plausible invented table/column names mapped to the real Vista objects to use instead, split into a "
-    "training part and a held-out part; none collides with any real object (case-insensitively).",
+    "Plausible invented table names (plain English, plurals, CamelCase, near misses, separator variants, "
+    "cross-module) mapped to the real objects to use instead, split into a training part and a held-out part. "
+    "None collides with any real object, case-insensitively. The same build writes the column pairs and the "
+    "case variants (data/datasets/pairs/).",
 )
 
 
@@ -162,7 +164,9 @@ fake_real_table_pairs = _dataset_asset(
     deps=["fake_real_table_pairs"],
     kinds={"parquet"},
     code_version=DATASETS_CODE,
-    description="Invented columns on real tables (ARCM.CustomerName -> Name); written with the table pairs.",
+    description="Invented columns on real tables (ARCM.CustomerName -> Name), same no-collision guarantee. "
+    "Written by the fake_real_table_pairs build (one deterministic pass over the catalog); this asset publishes "
+    "it so lineage shows which datasets use column pairs.",
 )
 def fake_column_pairs(paths: VgptPaths) -> dg.MaterializeResult:
     import polars as pl
@@ -171,9 +175,11 @@ def fake_column_pairs(paths: VgptPaths) -> dg.MaterializeResult:
     if not f.is_file():
         raise MissingUpstreamError("fake_column_pairs", [str(f)], "fake_real_table_pairs")
     df = pl.read_parquet(f)
-    by_split = df.group_by("split").len().sort("split").to_dicts()
+    by_split = {r["split"]: r["len"] for r in df.group_by("split").len().to_dicts()}
+    sample = df.head(5).to_dicts()
     return dg.MaterializeResult(
-        metadata=to_metadata({"rows": df.height, "by_split": by_split, "path": str(f)}), data_version=data_version([f])
+        metadata=to_metadata({"rows": df.height, "by_split": by_split, "sample": sample, "path": f}),
+        data_version=data_version([f]),
     )
 
 

@@ -86,8 +86,8 @@ def train_adapter(
     profile = load_profile(profile_name, paths)
     load_recipe(stage, paths, profile, dict(config.overrides))  # a bad key fails here, not in the subprocess
     init_dir = paths.stage_dir(profile.name, INIT_STAGE[stage]) if INIT_STAGE[stage] else None
-    check_inputs(stage, paths, profile, paths.dataset_dir(DATASET_KIND[stage]), init_dir)
     _check_dataset_audit(paths, stage)
+    check_inputs(stage, paths, profile, paths.dataset_dir(DATASET_KIND[stage]), init_dir)
     request = gpu.request_dict()
     plan = plan_device(build_config(DeviceRequest, request, "resource 'gpu'"))
     context.log.info(f"{stage}: device plan {plan.describe()}")

@@ -1,0 +1,106 @@
+"""The Dagster code location: assets, groups, checks, pools, jobs and the nightly schedule."""
+
+import dagster as dg
+import pytest
+
+from vgpt_dagster.defs import build_definitions
+from vgpt_dagster.defs.datasets import AUDIT_NAMES
+
+GROUPS = {
+    "catalog": {"vista_schema"},
+    "datasets": {
+        "fake_real_table_pairs",
+        "fake_column_pairs",
+        "sql_corpus",
+        "imported_datasets",
+        "sft_dataset",
+        "dpo_v3_dataset",
+        "kto_dataset",
+        "llamafactory_export",
+    },
+    "training": {"base_model", "sft_adapter", "dpo_v3_adapter", "kto_adapter"},
+    "validation": {
+        "eval_suite",
+        "validation_base",
+        "validation_sft",
+        "validation_dpo_v3",
+        "validation_kto",
+        "model_comparison",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    return build_definitions()
+
+
+def _nodes(defs: dg.Definitions) -> dict[str, object]:
+    graph = defs.resolve_asset_graph()
+    return {k.to_user_string(): graph.get(k) for k in graph.get_all_asset_keys()}
+
+
+def test_every_asset_sits_in_its_group(defs):
+    nodes = _nodes(defs)
+    got: dict[str, set[str]] = {}
+    for name, node in nodes.items():
+        got.setdefault(node.group_name, set()).add(name)
+    assert got == GROUPS
+
+
+def test_lineage_follows_the_training_order(defs):
+    nodes = _nodes(defs)
+
+    def parents(name: str) -> set[str]:
+        return {k.to_user_string() for k in nodes[name].parent_keys}
+
+    assert {"base_model", "sft_dataset"} <= parents("sft_adapter")
+    assert {"sft_adapter", "dpo_v3_dataset"} <= parents("dpo_v3_adapter")
+    assert {"dpo_v3_adapter", "kto_dataset"} <= parents("kto_adapter")
+    assert {"validation_base", "validation_sft", "validation_dpo_v3", "validation_kto"} == parents("model_comparison")
+    assert "dpo_v3_dataset" in parents("kto_dataset")  # KTO excludes the DPO prompts
+
+
+def test_gpu_work_shares_one_pool(defs):
+    nodes = _nodes(defs)
+    gpu = {n for n, node in nodes.items() if node.pools and "gpu" in node.pools}
+    assert gpu == {"sft_adapter", "dpo_v3_adapter", "kto_adapter"} | {
+        f"validation_{s}" for s in ("base", "sft", "dpo_v3", "kto")
+    }
+
+
+def test_every_dataset_audit_is_a_blocking_check(defs):
+    graph = defs.resolve_asset_graph()
+    checks: dict[str, set[str]] = {}
+    for key in graph.asset_check_keys:
+        spec = graph.get_check_spec(key)
+        assert spec.blocking or key.asset_key.to_user_string().startswith("validation_"), key
+        checks.setdefault(key.asset_key.to_user_string(), set()).add(key.name)
+    for asset, names in AUDIT_NAMES.items():
+        assert checks[asset] == set(names)
+    assert checks["eval_suite"] == {"holdout_disjoint_from_training", "oracle_answerable"}
+    for stage in ("base", "sft", "dpo_v3", "kto"):
+        assert checks[f"validation_{stage}"] == {"promotion_gate"}
+
+
+def test_assets_carry_code_versions(defs):
+    nodes = _nodes(defs)
+    assert all(node.code_version for node in nodes.values())
+
+
+def test_nightly_schedule_runs_revalidation_at_two(defs):
+    schedule = defs.resolve_schedule_def("nightly_revalidation_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    job = defs.resolve_job_def("nightly_revalidation")
+    assert schedule.job_name == job.name
+    targeted = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
+    assert targeted == {f"validation_{s}" for s in ("base", "sft", "dpo_v3", "kto")} | {"model_comparison"}
+    with dg.build_schedule_context(scheduled_execution_time=None) as context:
+        result = schedule.evaluate_tick(context)
+    assert len(result.run_requests) == 1 and result.skip_message is None
+
+
+def test_main_job_covers_everything(defs):
+    job = defs.resolve_job_def("vgpt_pipeline")
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == set().union(*GROUPS.values())

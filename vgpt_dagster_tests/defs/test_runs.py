@@ -1,0 +1,111 @@
+"""Real in-process Dagster runs on a smoke-scale project: audits as blocking checks, missing upstream files,
+and the whole pipeline from the schema to the model comparison."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from vgpt_dagster.defs import build_definitions
+from vgpt_dagster.defs.datasets import AUDIT_NAMES
+from vgpt_dagster.defs.resources import VgptPaths
+from vgpt_dagster_tests.conftest import SMOKE_OVERRIDES, make_project
+
+DATASETS = [
+    "vista_schema",
+    "fake_real_table_pairs",
+    "fake_column_pairs",
+    "sql_corpus",
+    "imported_datasets",
+    "sft_dataset",
+    "dpo_v3_dataset",
+    "kto_dataset",
+    "llamafactory_export",
+]
+
+
+def materialize(root, selection, raise_on_error=False):
+    defs = build_definitions()
+    resources = {**defs.resources, "paths": VgptPaths(root=str(root))}
+    return dg.materialize(list(defs.assets), selection=selection, resources=resources, raise_on_error=raise_on_error)
+
+
+def failure_messages(result) -> str:
+    return "\n".join(ev.event_specific_data.error.to_string() for ev in result.all_events if ev.is_step_failure)
+
+
+@pytest.fixture(scope="module")
+def datasets_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("datasets") / "project"
+    paths = make_project(root, SMOKE_OVERRIDES)
+    return paths, materialize(root, DATASETS)
+
+
+def test_dataset_run_reports_every_declared_audit_and_passes(datasets_run):
+    paths, result = datasets_run
+    assert result.success, failure_messages(result)
+    evaluations: dict[str, set[str]] = {}
+    for ev in result.get_asset_check_evaluations():
+        evaluations.setdefault(ev.asset_key.to_user_string(), set()).add(ev.check_name)
+        if ev.severity == dg.AssetCheckSeverity.ERROR:
+            assert ev.passed, (ev.asset_key, ev.check_name, ev.metadata)
+    for asset, names in AUDIT_NAMES.items():
+        assert evaluations[asset] == set(names), asset
+    manifest = json.loads((paths.dataset_dir("dpo_v3") / "manifest.json").read_text())
+    assert manifest["audits_passed"] is True and manifest["failed_audits"] == []
+
+
+def test_dataset_metadata_shows_category_mix_and_sample(datasets_run):
+    _, result = datasets_run
+    mats = {m.asset_key.to_user_string(): m for m in result.get_asset_materialization_events()}
+    meta = mats["dpo_v3_dataset"].materialization.metadata
+    assert "real_table_acceptance" in meta["category_mix"].value
+    assert "| category |" in meta["sample"].value
+    assert mats["vista_schema"].materialization.metadata["objects"].value == 3374
+
+
+def test_failed_blocking_audit_stops_downstream_and_training_refuses_it(tmp_path):
+    # A rejection-share band the balanced DPO set cannot meet: the balance audit must fail and block KTO.
+    root = tmp_path / "project"
+    overrides = {**SMOKE_OVERRIDES, "datasets.yaml": {"scale": 0.01, "rejection_share_band": [0.9, 1.0]}}
+    paths = make_project(root, overrides)
+    result = materialize(root, DATASETS[:3] + ["dpo_v3_dataset", "kto_dataset"])
+    failed = {
+        (e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed
+    }
+    assert ("dpo_v3_dataset", "dpo_rejection_balance") in failed
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert "dpo_v3_dataset" in materialized and "kto_dataset" not in materialized  # blocked, not run
+    refused = materialize(root, ["dpo_v3_adapter"])
+    assert not refused.success
+    msg = failure_messages(refused)
+    assert "dpo_rejection_balance" in msg and "refuses this data" in msg
+    assert json.loads((paths.dataset_dir("dpo_v3") / "manifest.json").read_text())["audits_passed"] is False
+
+
+def test_adapter_alone_without_upstream_files_names_them(tmp_path):
+    root = tmp_path / "project"
+    make_project(root, SMOKE_OVERRIDES)
+    result = materialize(root, ["dpo_v3_adapter"])
+    assert not result.success
+    msg = failure_messages(result)
+    assert "data/datasets/dpo_v3/train.parquet" in msg
+    assert "saves/tiny/sft/adapter_model.safetensors" in msg
+    assert "--select '+dpo_v3_adapter'" in msg
+
+
+def test_datasets_alone_without_catalog_names_vista_schema(tmp_path):
+    root = tmp_path / "project"
+    make_project(root, SMOKE_OVERRIDES)
+    result = materialize(root, ["fake_real_table_pairs"])
+    assert not result.success
+    assert "--select 'vista_schema'" in failure_messages(result)
+
+
+def test_pairs_plus_selection_rebuilds_the_pairs_and_their_children(datasets_run):
+    paths, _ = datasets_run  # upstream files exist from the module's dataset run
+    result = materialize(paths.root, "fake_real_table_pairs+")
+    assert result.success, failure_messages(result)
+    done = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert {"fake_real_table_pairs", "fake_column_pairs", "sft_dataset", "dpo_v3_dataset", "kto_dataset"} <= done
+    assert "llamafactory_export" not in done  # a grandchild: not selected by a single '+'
