@@ -4,6 +4,7 @@ The same build functions the Dagster assets call. ``audit`` exits 1 on a blockin
 malformed input (a DatasetError).
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -15,16 +16,42 @@ def register(sub) -> None:
     p = sub.add_parser("data", help="build and audit the training datasets")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
     dsub.required = True
-    b = dsub.add_parser("build", help="generate datasets from the catalog (same code as the Dagster assets)")
-    b.add_argument("what", nargs="?", default="all", choices=(*STEPS, "all"))
+    b = dsub.add_parser(
+        "build",
+        help="generate datasets from the catalog (same code as the Dagster assets)",
+        description="Generate datasets from the materialized catalog into data/datasets/ (same functions as the "
+        "dataset assets; audits run and are printed). Steps run in dependency order; 'all' runs every step.",
+        epilog="Example: vgpt data build all --scale 0.05   # a quick small build",
+    )
+    b.add_argument(
+        "what",
+        nargs="?",
+        default="all",
+        choices=(*STEPS, "all"),
+        help="pairs (fake/real names), corpus (your .sql files), sft, dpo_v3, kto, llamafactory (export), "
+        "imports (your LLaMA-Factory files), all (default)",
+    )
     b.add_argument(
         "--scale", type=float, help="override 'scale' in configs/datasets.yaml (e.g. 0.05 for a quick build)"
     )
     b.add_argument("--config", type=Path, help="datasets config (default: configs/datasets.yaml)")
     b.set_defaults(handler=_build)
-    a = dsub.add_parser("audit", help="audit a dataset file (Parquet, or LLaMA-Factory JSON/JSONL)")
-    a.add_argument("file", type=Path, nargs="?")
-    a.add_argument("--kind", choices=("sft", "dpo", "kto"))
+    a = dsub.add_parser(
+        "audit",
+        help="audit a dataset file (Parquet, or LLaMA-Factory JSON/JSONL)",
+        description="Run the blocking dataset audits on any SFT/DPO/KTO file: ours (Parquet) or LLaMA-Factory "
+        "data (alpaca/sharegpt, ranking, kto_tag). Exit 0 when every blocking audit passes, 1 on a blocking "
+        "finding, 2 on malformed input.",
+        epilog="Examples:\n  vgpt data audit data/datasets/dpo_v3/train.parquet --kind dpo\n"
+        "  vgpt data audit --dataset-info legacy/dataset_info.json --name vgpt2_v3_dpo_v2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    a.add_argument("file", type=Path, nargs="?", help="the dataset file (omit with --dataset-info/--name)")
+    a.add_argument(
+        "--kind",
+        choices=("sft", "dpo", "kto"),
+        help="dataset kind: required for LLaMA-Factory files; Parquet files default to the kind their columns show",
+    )
     a.add_argument("--dataset-info", type=Path, help="a LLaMA-Factory dataset_info.json (with --name)")
     a.add_argument("--name", help="dataset name inside --dataset-info")
     a.add_argument("--json", action="store_true", help="print the audit results as JSON")

@@ -5,6 +5,8 @@ vgpt train sft --profile tiny --set max_steps=20 --device cpu
 vgpt train show-recipe dpo_v3 --profile qwen2.5-7b-lora
 """
 
+import argparse
+
 import yaml
 
 from vgpt_dagster.paths import ProjectPaths
@@ -14,13 +16,25 @@ def register(sub) -> None:
     p = sub.add_parser(
         "train",
         help="build the base model, train sft / dpo_v3 / kto adapters, show a resolved recipe",
-        description="Same functions as the base_model / *_adapter assets, run in this process.",
+        description="Build the base model or train one stage in this process, with the same functions as the "
+        "base_model / *_adapter assets (the assets run them in a Dagster Pipes subprocess). Stages read "
+        "data/datasets/<kind>/ and write saves/<profile>/<stage>/; an unchanged stage resumes from its last "
+        "checkpoint.",
+        epilog="Examples:\n  vgpt train base\n  vgpt train sft --set learning_rate=2e-4 --set max_steps=50\n"
+        "  vgpt train show-recipe dpo_v3 --profile qwen2.5-7b-lora",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("what", choices=["base", "sft", "dpo_v3", "kto", "show-recipe"])
+    p.add_argument(
+        "what",
+        choices=["base", "sft", "dpo_v3", "kto", "show-recipe"],
+        help="base (build/locate the base model), sft, dpo_v3, kto (train that stage), show-recipe STAGE",
+    )
     p.add_argument("stage", nargs="?", choices=["sft", "dpo_v3", "kto"], help="stage for show-recipe")
     p.add_argument("--profile", default="tiny", help="configs/model_options/<profile>.yaml (default: tiny)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="recipe override")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument(
+        "--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when present (default)"
+    )
     p.add_argument("--seed", type=int, default=0, help="base: initialisation seed of the tiny model")
     p.set_defaults(handler=run)
 
