@@ -109,3 +109,44 @@ def test_pairs_plus_selection_rebuilds_the_pairs_and_their_children(datasets_run
     done = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
     assert {"fake_real_table_pairs", "fake_column_pairs", "sft_dataset", "dpo_v3_dataset", "kto_dataset"} <= done
     assert "llamafactory_export" not in done  # a grandchild: not selected by a single '+'
+
+
+SMOKE_VALIDATION = {
+    "validation.yaml": {
+        "suite": {"schema_knowledge": 6, "sql_generation": 6, "hallucination": 6, "join": 4, "error_correction": 4,
+                  "business_logic": 4},
+        "holdout_size": 60,
+        "probes": {"real": 4, "fake": 4},
+        "generation": {"max_new_tokens": 24},
+    }
+}
+
+
+@pytest.mark.slow
+def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
+    from vgpt_dagster.config import deep_merge
+
+    root = tmp_path / "project"
+    paths = make_project(root, deep_merge(SMOKE_OVERRIDES, SMOKE_VALIDATION))
+    defs = build_definitions()
+    job = defs.resolve_job_def("vgpt_pipeline")
+    result = job.execute_in_process(resources={"paths": VgptPaths(root=str(root))}, raise_on_error=False)
+    assert result.success, failure_messages(result)
+
+    # every stage wrote a relocatable adapter, and every checkpoint was judged on the same suite
+    for stage in ("sft", "dpo_v3", "kto"):
+        cfg = json.loads((paths.stage_dir("tiny", stage) / "adapter_config.json").read_text())
+        assert not cfg["base_model_name_or_path"].startswith("/")
+    reports = {s: json.loads((paths.reports_dir / f"validation_{s}.json").read_text())
+               for s in ("base", "sft", "dpo_v3", "kto")}
+    assert len({r["suite_version"] for r in reports.values()}) == 1
+    assert reports["kto"]["checkpoint"]["adapter_dir"].endswith("kto")
+    comparison = (paths.reports_dir / "model_comparison.md").read_text()
+    assert "false_rejection_rate" in comparison and "dpo_v3" in comparison
+
+    # the promotion gate ran on every checkpoint, as a warning for the smoke-scale tiny profile
+    gates = [e for e in result.get_asset_check_evaluations() if e.check_name == "promotion_gate"]
+    assert len(gates) == 4 and all(e.severity == dg.AssetCheckSeverity.WARN for e in gates)
+    mats = {m.asset_key.to_user_string(): m.materialization for m in result.get_asset_materialization_events()}
+    assert mats["model_comparison"].metadata["chart"].value.startswith("![model comparison](data:image/png;base64,")
+    assert mats["sft_adapter"].metadata["loss_curve"].value.startswith("![sft loss](data:image/png;base64,")
