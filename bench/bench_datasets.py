@@ -1,17 +1,20 @@
 """Benchmark: every dataset asset from the full default schema, and from a doubled schema.
 
     python bench/bench_datasets.py            # both scenarios, each in a fresh subprocess (clean peak RSS)
-    python bench/bench_datasets.py --scenario full --scale 0.1
+    python bench/bench_datasets.py --scenario full --scale 0.1 --workers 2
 
-Prints wall time per asset, total, peak RSS (ru_maxrss of the child) and the 2x/1x time ratio.
+Prints wall time per asset, total, peak RSS (ru_maxrss of the build process, and of its largest analyzer
+worker; their sum bounds the build's own peak as the workers are forked copies) and the 2x/1x time ratio.
 Goals: < 30 s and < 2 GB for the full schema; near-linear growth when the schema doubles.
 """
 
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +36,7 @@ def doubled(catalog):
     return Catalog(objects=objs, foreign_keys=tuple(fks), source=catalog.source + " (x2)")
 
 
-def run(scenario: str, scale: float) -> dict:
+def run(scenario: str, scale: float, workers: int) -> dict:
     from vgpt_dagster.catalog.load import load_catalog
     from vgpt_dagster.datasets import build as B
     from vgpt_dagster.datasets.config import DatasetsConfig
@@ -44,9 +47,9 @@ def run(scenario: str, scale: float) -> dict:
     catalog = load_catalog(ProjectPaths.from_env().embedded_schema)
     if scenario == "double":
         catalog = doubled(catalog)
-    cfg = DatasetsConfig(scale=scale)
+    cfg = DatasetsConfig(scale=scale, sql_workers=workers)
     paths = ProjectPaths(Path(tempfile.mkdtemp(prefix="bench_datasets_")))
-    checker = SqlChecker(catalog)
+    checker = SqlChecker(catalog, cfg.sql_workers)
     times = {"load_catalog": time.perf_counter() - t0}
     steps = {
         "pairs": lambda: B.build_pairs_artifacts(catalog, cfg, paths),
@@ -63,12 +66,21 @@ def run(scenario: str, scale: float) -> dict:
         times[name] = time.perf_counter() - t
         rows[name] = res.rows
         failed += [a.name for a in res.audits if not a.passed]
+    checker.close()
+    shutil.rmtree(paths.root, ignore_errors=True)
     return {
         "scenario": scenario,
         "objects": len(catalog),
         "seconds": times,
         "total_s": time.perf_counter() - t0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_s": sum(
+            getattr(resource.getrusage(who), f)
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            for f in ("ru_utime", "ru_stime")
+        ),
+        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "workers": workers,
         "rows": rows,
         "distinct_sql_analysed": checker.analysed,
         "failed_audits": failed,
@@ -79,24 +91,29 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", choices=("full", "double"))
     ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--workers", type=int, default=1, help="analyzer processes (sql_workers)")
     args = ap.parse_args()
     if args.scenario:
-        print(json.dumps(run(args.scenario, args.scale)))
+        print(json.dumps(run(args.scenario, args.scale, args.workers)))
         return
     results = {}
     for sc in ("full", "double"):
         out = subprocess.run(
-            [sys.executable, __file__, "--scenario", sc, "--scale", str(args.scale)],
+            [sys.executable, __file__, "--scenario", sc, "--scale", str(args.scale), "--workers", str(args.workers)],
             capture_output=True,
             text=True,
             check=True,
         )
         results[sc] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, {args.workers} analyzer worker(s)"
+    )
     for sc, r in results.items():
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in r["seconds"].items())
         print(
-            f"{sc}: {r['objects']} objects, total {r['total_s']:.1f}s, peak RSS {r['peak_rss_mb']:.0f} MB, "
+            f"{sc}: {r['objects']} objects, total {r['total_s']:.1f}s (CPU {r['cpu_s']:.1f}s), peak RSS {r['peak_rss_mb']:.0f} MB "
+            f"(+ {r['worker_peak_rss_mb']:.0f} MB per worker), "
             f"{r['distinct_sql_analysed']} distinct SQL analysed, failed audits {r['failed_audits'] or 'none'}\n  {steps}"
         )
     print(

@@ -1,8 +1,8 @@
-"""Blocking audits of SFT, DPO and KTO data (generated or imported), each an :class:`AuditResult`.
+"""Blocking audits of SFT, DPO and KTO data (generated or imported): which checks run on which dataset.
 
-The integrator turns each result into a blocking Dagster asset check: ``passed`` decides, ``metrics``
-are the figures, ``failures`` a few examples and ``markdown`` what the UI shows. Frames are read by
-the contract column names; imported frames have the same columns (``category`` may be "imported").
+Each audit is an :class:`AuditResult`; the individual checks live in :mod:`vgpt_dagster.datasets.checks`
+and :mod:`vgpt_dagster.datasets.holdout` (re-exported here). Audit names are Dagster asset-check names:
+they never change.
 
 Examples:
     >>> import polars as pl
@@ -11,301 +11,70 @@ Examples:
     (False, True)
 """
 
-import re
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets.config import ACCEPTANCE_CATEGORIES, REJECTION_CATEGORIES, DatasetsConfig
-from vgpt_dagster.datasets.language import is_refusal, refused_columns, refused_names
-from vgpt_dagster.datasets.records import last_content, normalise_instruction
+from vgpt_dagster.datasets.checks import (
+    BAD_SIDE_RULE,
+    ERROR,
+    FALSE_REJECTION_CATEGORIES,
+    MAX_EXAMPLES,
+    WARN,
+    AuditResult,
+    audit_bad_side_fails,
+    audit_category_distribution,
+    audit_duplicates,
+    audit_kto_labels,
+    audit_no_fake_in_acceptance,
+    audit_no_real_in_rejection,
+    audit_prompt_overlap,
+    audit_rejection_balance,
+    audit_sql_valid,
+    category_table,
+    prefetch_sql,
+    result,
+    texts,
+)
+from vgpt_dagster.datasets.config import DatasetsConfig
+from vgpt_dagster.datasets.holdout import audit_holdout_leak, holdout_matcher
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
-from vgpt_dagster.sql import findings as F
 
-ERROR, WARN = "ERROR", "WARN"
-MAX_EXAMPLES = 5
-# Category of a rejected/undesirable side -> the analyzer rule it must break ("the stated reason").
-BAD_SIDE_RULE = {
-    "fake_table_rejection": F.UNKNOWN_OBJECT, "fake_table": F.UNKNOWN_OBJECT,
-    "fake_column_rejection": F.UNKNOWN_COLUMN, "fake_column": F.UNKNOWN_COLUMN,
-    "nolock_style": F.MISSING_NOLOCK, "nolock": F.MISSING_NOLOCK,
-    "join_quality": F.INCOMPLETE_JOIN, "join": F.INCOMPLETE_JOIN,
-    "company_filter": F.MISSING_COMPANY_FILTER,
-}  # fmt: skip
-FALSE_REJECTION_CATEGORIES = ("real_table_acceptance", "real_table")
+__all__ = [
+    "BAD_SIDE_RULE", "ERROR", "FALSE_REJECTION_CATEGORIES", "MAX_EXAMPLES", "WARN", "AuditResult",
+    "audit_bad_side_fails", "audit_category_distribution", "audit_duplicates", "audit_dpo",
+    "audit_fake_names_not_real", "audit_holdout_leak", "audit_kto", "audit_kto_labels",
+    "audit_no_fake_in_acceptance", "audit_no_real_in_rejection", "audit_prompt_overlap",
+    "audit_rejection_balance", "audit_sft", "audit_sql_valid", "category_table", "holdout_matcher", "prefetch_sql",
+    "result", "texts",
+]  # fmt: skip
+_result = result  # the name build.py and earlier callers used
 
 
-@dataclass
-class AuditResult:
-    """One audit: pass/fail, its figures, a few failing examples and a Markdown summary."""
-
-    name: str
-    passed: bool
-    severity: str
-    metrics: dict[str, Any]
-    failures: list[dict] = field(default_factory=list)
-    markdown: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "severity": self.severity,
-            "metrics": self.metrics,
-            "failures": self.failures,
-            "markdown": self.markdown,
-        }
-
-
-def _result(
-    name: str, passed: bool, metrics: dict, failures: list[dict], summary: str, severity: str = ERROR
-) -> AuditResult:
-    rows = "\n".join(f"| {k} | {v:.4g} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.items())
-    md = f"**{name}: {'passed' if passed else 'FAILED'}.** {summary}\n\n| metric | value |\n|---|---|\n{rows}"
-    if failures:
-        md += "\n\nExamples:\n" + "\n".join(f"- `{str(x)[:300]}`" for x in failures[:MAX_EXAMPLES])
-    return AuditResult(name, passed, severity, metrics, failures[:MAX_EXAMPLES], md)
-
-
-def category_table(df: pl.DataFrame) -> str:
-    """Markdown table of record counts (and shares) per category."""
-    counts = Counter(df["category"].to_list()) if "category" in df.columns else Counter({"(none)": df.height})
-    total = max(df.height, 1)
-    lines = ["| category | records | share |", "|---|---:|---:|"]
-    lines += [f"| {c} | {n} | {n / total:.1%} |" for c, n in sorted(counts.items(), key=lambda x: -x[1])]
-    return "\n".join(lines)
-
-
-def _texts(df: pl.DataFrame, col: str) -> list[str]:
-    if col in ("output",) and col in df.columns:
-        return df[col].to_list()
-    return [last_content(m) for m in df[col].to_list()]
-
-
-# -- generic checks ------------------------------------------------------------------------------
-def audit_sql_valid(name: str, df: pl.DataFrame, col: str, checker: SqlChecker) -> list[AuditResult]:
-    """Every SQL in ``col`` passes the analyzer; and NOLOCK coverage (share of SQL without missing_nolock) is 100%."""
-    ids = df["id"].to_list() if "id" in df.columns else list(range(df.height))
-    total = bad = no_nolock = 0
-    failures, nolock_fail = [], []
-    for rid, text in zip(ids, _texts(df, col), strict=True):
-        for sql in checker.extract(text):
-            total += 1
-            a = checker.analyze(sql)
-            if not a.ok:
-                bad += 1
-                failures.append({"id": rid, "sql": sql[:200], "rules": sorted(r.rule for r in a.errors)})
-            if F.MISSING_NOLOCK in a.rules():
-                no_nolock += 1
-                nolock_fail.append({"id": rid, "sql": sql[:200]})
-    m = {"sql_statements": total, "failing": bad, "pass_rate": (total - bad) / total if total else 1.0}
-    cov = {
-        "sql_statements": total,
-        "without_nolock": no_nolock,
-        "nolock_coverage": (total - no_nolock) / total if total else 1.0,
-    }
-    return [
-        _result(f"{name}_sql_valid", bad == 0, m, failures, f"Every SQL statement in `{col}` must pass the analyzer."),
-        _result(
-            f"{name}_nolock_coverage",
-            no_nolock == 0,
-            cov,
-            nolock_fail,
-            "Every table in every SELECT needs WITH (NOLOCK).",
-        ),
-    ]
-
-
-def audit_no_real_in_rejection(name: str, df: pl.DataFrame, col: str, catalog: Catalog) -> AuditResult:
-    """No text in ``col`` (a chosen/desirable answer) says a real object or column does not exist."""
-    ids = df["id"].to_list() if "id" in df.columns else list(range(df.height))
-    failures, refusals = [], 0
-    for rid, text in zip(ids, _texts(df, col), strict=True):
-        names, cols = refused_names(text), refused_columns(text)
-        refusals += bool(names or cols)
-        for n in names:
-            if catalog.resolve(n) is not None:
-                failures.append({"id": rid, "refused": n, "exact_name": catalog.resolve(n).name})
-        for t, c in cols:
-            if catalog.column(t, c) is not None:
-                failures.append({"id": rid, "refused": f"{t}.{c}"})
-    m = {"refusals": refusals, "refusals_of_real_objects": len(failures)}
-    return _result(
-        f"{name}_no_real_object_rejected",
-        not failures,
-        m,
-        failures,
-        "A good answer must never call a real Vista object non-existent (this taught DPO v2 to reject APTL).",
-    )
-
-
-def audit_no_fake_in_acceptance(
-    name: str, df: pl.DataFrame, col: str, checker: SqlChecker, fake_names: Iterable[str] = ()
-) -> AuditResult:
-    """Answers that do not refuse must not query unknown objects or columns, nor mention a known fake as a table."""
-    fakes = {f.lower() for f in fake_names}
-    ids = df["id"].to_list() if "id" in df.columns else list(range(df.height))
-    failures, accepted = [], 0
-    for rid, text in zip(ids, _texts(df, col), strict=True):
-        if is_refusal(text):
-            continue
-        accepted += 1
-        for sql in checker.extract(text):
-            a = checker.analyze(sql)
-            unknown = [f.object or f.column for f in a.findings if f.rule in (F.UNKNOWN_OBJECT, F.UNKNOWN_COLUMN)]
-            named = [t.name for t in a.tables if t.name.lower() in fakes]
-            if unknown or named:
-                failures.append({"id": rid, "unknown": unknown or named})
-    return _result(
-        f"{name}_no_fake_object_accepted",
-        not failures,
-        {"acceptances": accepted, "with_fake_objects": len(failures)},
-        failures,
-        "An answer that goes ahead must use only real objects and columns.",
-    )
-
-
-def audit_bad_side_fails(
-    name: str, df: pl.DataFrame, col: str, checker: SqlChecker, catalog: Catalog, mask: list[bool] | None = None
-) -> AuditResult:
-    """Each rejected/undesirable answer is wrong for its category's reason (rule broken or real object refused)."""
-    cats = df["category"].to_list() if "category" in df.columns else ["imported"] * df.height
-    ids = df["id"].to_list() if "id" in df.columns else list(range(df.height))
-    failures, checked = [], 0
-    for k, (rid, cat, text) in enumerate(zip(ids, cats, _texts(df, col), strict=True)):
-        if mask is not None and not mask[k]:
-            continue
-        checked += 1
-        if cat in FALSE_REJECTION_CATEGORIES:
-            if not any(catalog.resolve(n) for n in refused_names(text)):
-                failures.append({"id": rid, "category": cat, "why": "does not falsely refuse a real object"})
-            continue
-        sqls = checker.extract(text)
-        rules = set().union(*(checker.analyze(s).rules() for s in sqls)) if sqls else set()
-        want = BAD_SIDE_RULE.get(cat)
-        if want and want not in rules:
-            failures.append(
-                {"id": rid, "category": cat, "why": f"expected {want}, analyzer found {sorted(rules) or 'no SQL'}"}
-            )
-        elif not want and sqls and all(checker.ok(s) for s in sqls):
-            failures.append({"id": rid, "category": cat, "why": "the bad answer's SQL passes the analyzer"})
-    return _result(
-        f"{name}_bad_side_fails_for_reason",
-        not failures,
-        {"checked": checked, "not_wrong_for_reason": len(failures)},
-        failures,
-        "A rejected/undesirable answer must break the rule its category teaches, or it teaches noise.",
-    )
-
-
-def audit_duplicates(name: str, df: pl.DataFrame, max_share: float) -> AuditResult:
-    keys = [
-        normalise_instruction(a) + "\x1f" + normalise_instruction(b)
-        for a, b in zip(df["instruction"].to_list(), df["input"].to_list(), strict=True)
-    ]
-    counts = Counter(keys)
-    dups = sum(n - 1 for n in counts.values() if n > 1)
-    share = dups / max(len(keys), 1)
-    ex = [{"instruction": k.split("\x1f")[0], "copies": n} for k, n in counts.most_common(MAX_EXAMPLES) if n > 1]
-    return _result(
-        f"{name}_duplicates",
-        share <= max_share,
-        {"records": len(keys), "near_duplicates": dups, "duplicate_share": share, "max_share": max_share},
-        ex,
-        "Near-duplicate instructions (normalised text).",
-    )
-
-
-def audit_holdout_leak(
-    train_frames: dict[str, pl.DataFrame], holdout_names: Iterable[str], holdout_prompts: Iterable[str] = ()
-) -> AuditResult:
-    """No holdout fake name used as a table (quoted, or after FROM/JOIN) and no holdout prompt in training data."""
-    names = sorted({n for n in holdout_names if n})
-    alt = "|".join(map(re.escape, names))
-    # quoted: exact case (a column 'contract' is not the fake table 'Contract'); after FROM/JOIN: any case
-    pat = re.compile(rf"['\"`\[]({alt})['\"`\]]|\b(?i:FROM|JOIN)\s+((?i:{alt}))\b") if names else None
-    prompts = {normalise_instruction(p) for p in holdout_prompts}
-    failures = []
-    for kind, df in train_frames.items():
-        cols = [c for c in ("instruction", "input", "output") if c in df.columns]
-        msg_cols = [c for c in ("chosen", "rejected", "completion") if c in df.columns and c != "output"]
-        ids = df["id"].to_list() if "id" in df.columns else list(range(df.height))
-        texts = [df[c].to_list() for c in cols] + [[last_content(m) for m in df[c].to_list()] for c in msg_cols]
-        for i, rid in enumerate(ids):
-            if prompts and normalise_instruction(df["instruction"][i]) in prompts:
-                failures.append({"dataset": kind, "id": rid, "leak": "holdout prompt"})
-            if pat is not None:
-                for t in texts:
-                    m = pat.search(t[i])
-                    if m:
-                        failures.append({"dataset": kind, "id": rid, "leak": m.group(1) or m.group(2)})
-                        break
-    m = {"holdout_names": len(names), "holdout_prompts": len(prompts), "leaks": len(failures)}
-    return _result(
-        "holdout_leak",
-        not failures,
-        m,
-        failures,
-        "Held-out fake names and validation prompts must never appear in training data.",
-    )
-
-
-def audit_kto_labels(df: pl.DataFrame, desirable_share: float, tolerance: float) -> AuditResult:
-    """Labels are JSON booleans, both classes present, desirable share within tolerance of the target."""
-    dtype = df.schema["label"]
-    if dtype != pl.Boolean:
-        vals = Counter(map(repr, df["label"].to_list()[:1000]))
-        return _result(
-            "kto_labels",
-            False,
-            {"dtype": str(dtype), "values": dict(vals)},
-            [dict(vals)],
-            f"KTO labels are {dtype}, not booleans. LLaMA-Factory tests `isinstance(kto_tag, bool)`; a "
-            "string 'true'/'false' is not a JSON boolean, so the record is not treated as a KTO example "
-            "(silently mis-handled). Write true/false as JSON booleans.",
-        )
-    n = df.height
-    good = int(df["label"].sum() or 0)
-    share = good / n if n else 0.0
-    ok = 0 < good < n and abs(share - desirable_share) <= tolerance
-    return _result(
-        "kto_labels",
-        ok,
+def audit_fake_names_not_real(catalog: Catalog, fake_tables: pl.DataFrame, fake_columns: pl.DataFrame) -> AuditResult:
+    """No fake table resolves in the catalog (any case) and no fake column exists on its table."""
+    collisions = [f for f in fake_tables["fake"].to_list() if catalog.resolve(f) is not None]
+    col_coll = [f"{t}.{c}" for t, c in fake_columns.select("table", "fake_column").iter_rows() if catalog.column(t, c)]
+    return result(
+        "fake_names_not_real",
+        not collisions and not col_coll,
         {
-            "records": n,
-            "desirable": good,
-            "undesirable": n - good,
-            "desirable_share": share,
-            "target_share": desirable_share,
-            "tolerance": tolerance,
+            "fake_tables": fake_tables.height,
+            "fake_columns": fake_columns.height,
+            "collisions": len(collisions) + len(col_coll),
         },
-        [],
-        "KTO needs both classes; the desirable share must be near the configured ratio.",
+        [{"name": n} for n in collisions + col_coll],
+        "No fake table may match a catalog object (any case); no fake column may exist on its table.",
     )
 
 
-def audit_prompt_overlap(dpo: pl.DataFrame, kto: pl.DataFrame) -> AuditResult:
-    a = {normalise_instruction(x) for x in dpo["instruction"].to_list()}
-    shared = [x for x in kto["instruction"].to_list() if normalise_instruction(x) in a]
-    return _result(
-        "dpo_kto_prompt_overlap",
-        not shared,
-        {"dpo_prompts": len(a), "kto_prompts": kto.height, "shared": len(shared)},
-        [{"instruction": s} for s in shared],
-        "DPO and KTO must not share prompts.",
-    )
-
-
-# -- per dataset ---------------------------------------------------------------------------------
 def audit_sft(
     df: pl.DataFrame, catalog: Catalog, cfg: DatasetsConfig, checker: SqlChecker | None = None
 ) -> list[AuditResult]:
     """SQL valid + NOLOCK, SQL-generation share, short outputs, duplicates, no real object refused, categories."""
     checker = checker or SqlChecker(catalog)
+    prefetch_sql(checker, df["output"].to_list())
     out = audit_sql_valid("sft", df, "output", checker)
     cats = df["category"].to_list()
     if set(cats) <= {"imported"}:  # imported data has no categories: count records whose output has SQL
@@ -314,7 +83,7 @@ def audit_sft(
         n_sql = cats.count("sql_generation")
     share = n_sql / max(df.height, 1)
     out.append(
-        _result(
+        result(
             "sft_sql_generation_share",
             share >= cfg.min_sql_generation_share,
             {"sql_generation": n_sql, "records": df.height, "share": share, "min_share": cfg.min_sql_generation_share},
@@ -326,7 +95,7 @@ def audit_sft(
     short = int((lengths < cfg.min_output_chars).sum())
     ex = df.filter(lengths < cfg.min_output_chars).head(MAX_EXAMPLES).select("id", "output").to_dicts()
     out.append(
-        _result(
+        result(
             "sft_short_outputs",
             short / max(df.height, 1) <= cfg.max_short_output_share,
             {
@@ -341,49 +110,8 @@ def audit_sft(
     )
     out.append(audit_duplicates("sft", df, cfg.max_duplicate_share))
     out.append(audit_no_real_in_rejection("sft", df, "output", catalog))
-    out.append(_distribution("sft", df))
+    out.append(audit_category_distribution("sft", df))
     return out
-
-
-def _distribution(name: str, df: pl.DataFrame) -> AuditResult:
-    """Category counts as a Markdown table (informational: WARN, fails only on an empty dataset)."""
-    counts = dict(Counter(df["category"].to_list())) if df.height else {}
-    md = category_table(df) if df.height else "The dataset is empty."
-    return AuditResult(f"{name}_category_distribution", df.height > 0, WARN if df.height else ERROR, counts, [], md)
-
-
-def _rejection_balance(df: pl.DataFrame, cfg: DatasetsConfig) -> AuditResult:
-    cats = df["category"].to_list()
-    if set(cats) <= {"imported"}:  # classify by text: chosen refuses -> rejection; rejected refuses -> acceptance
-        chosen, rejected = _texts(df, "chosen"), _texts(df, "rejected")
-        rej = sum(1 for c in chosen if is_refusal(c))
-        acc = sum(1 for c, r in zip(chosen, rejected, strict=True) if is_refusal(r) and not is_refusal(c))
-    else:
-        rej = sum(1 for c in cats if c in REJECTION_CATEGORIES)
-        acc = sum(1 for c in cats if c in ACCEPTANCE_CATEGORIES)
-    share = rej / (rej + acc) if rej + acc else 0.0
-    lo, hi = cfg.rejection_share_band
-    ok = rej + acc > 0 and lo <= share <= hi
-    summary = (
-        f"Rejection pairs are {share:.0%} of rejection+acceptance pairs ({rej} vs {acc}); the band is "
-        f"{lo:.0%}-{hi:.0%}. Too many rejections teach the model to call real tables fake (DPO v2: 83% of all "
-        f"pairs were rejections and none rewarded a real table, so it rejected APTL)."
-    )
-    return _result(
-        "dpo_rejection_balance",
-        ok,
-        {
-            "rejection_pairs": rej,
-            "acceptance_pairs": acc,
-            "total_pairs": df.height,
-            "rejection_share": share,
-            "rejection_share_of_all": rej / max(df.height, 1),
-            "band_low": lo,
-            "band_high": hi,
-        },
-        [],
-        summary,
-    )
 
 
 def audit_dpo(
@@ -395,11 +123,12 @@ def audit_dpo(
 ) -> list[AuditResult]:
     """Balance, chosen SQL valid + NOLOCK, rejected wrong for its reason, no real object refused, no fake accepted."""
     checker = checker or SqlChecker(catalog)
-    out = [_rejection_balance(df, cfg), *audit_sql_valid("dpo_chosen", df, "chosen", checker)]
+    prefetch_sql(checker, texts(df, "chosen") + texts(df, "rejected"))
+    out = [audit_rejection_balance(df, cfg), *audit_sql_valid("dpo_chosen", df, "chosen", checker)]
     out.append(audit_bad_side_fails("dpo_rejected", df, "rejected", checker, catalog))
     out.append(audit_no_real_in_rejection("dpo_chosen", df, "chosen", catalog))
     out.append(audit_no_fake_in_acceptance("dpo_chosen", df, "chosen", checker, fake_names))
-    out.append(_distribution("dpo", df))
+    out.append(audit_category_distribution("dpo", df))
     return out
 
 
@@ -415,6 +144,7 @@ def audit_kto(
     checker = checker or SqlChecker(catalog)
     out = [audit_kto_labels(df, cfg.kto_desirable_share, cfg.kto_share_tolerance)]
     if df.schema["label"] == pl.Boolean:
+        prefetch_sql(checker, texts(df, "completion"))
         good, bad = df.filter(pl.col("label")), df.filter(~pl.col("label"))
         out += audit_sql_valid("kto_desirable", good, "completion", checker)
         out.append(audit_bad_side_fails("kto_undesirable", bad, "completion", checker, catalog))
@@ -422,5 +152,5 @@ def audit_kto(
         out.append(audit_no_fake_in_acceptance("kto_desirable", good, "completion", checker, fake_names))
     if dpo is not None:
         out.append(audit_prompt_overlap(dpo, df))
-    out.append(_distribution("kto", df))
+    out.append(audit_category_distribution("kto", df))
     return out

@@ -5,6 +5,8 @@ sizes, a sample, output paths, config hash) and the audit results the blocking c
 """
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import config_to_dict
 from vgpt_dagster.datasets import audit as A
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.corpus import mine_sql_corpus
+from vgpt_dagster.datasets.corpus import empty_corpus, mine_sql_corpus
 from vgpt_dagster.datasets.dpo import build_dpo_dataset
 from vgpt_dagster.datasets.imports import audit_import, load_import
 from vgpt_dagster.datasets.io import read_dataset, write_dataset
@@ -97,25 +99,7 @@ def build_pairs_artifacts(catalog: Catalog, cfg: DatasetsConfig, paths: ProjectP
             tmp, config_hash=h, seed=cfg.seed, rows={k: v.height for k, v in frames.items()}, catalog=catalog.source
         )
     tp = frames["fake_table_pairs"]
-    collisions = [f for f in tp["fake"].to_list() if catalog.resolve(f) is not None]
-    col_coll = [
-        f"{t}.{c}"
-        for t, c in frames["fake_column_pairs"].select("table", "fake_column").iter_rows()
-        if catalog.column(t, c)
-    ]
-    audits = [
-        A._result(
-            "fake_names_not_real",
-            not collisions and not col_coll,
-            {
-                "fake_tables": tp.height,
-                "fake_columns": frames["fake_column_pairs"].height,
-                "collisions": len(collisions) + len(col_coll),
-            },
-            [{"name": n} for n in collisions + col_coll],
-            "No fake table may match a catalog object (any case); no fake column may exist on its table.",
-        )
-    ]
+    audits = [A.audit_fake_names_not_real(catalog, tp, frames["fake_column_pairs"])]
     counts = tp.group_by("pattern", "split").len().sort("pattern", "split")
     md = "| pattern | split | names |\n|---|---|---:|\n" + "\n".join(
         f"| {p} | {s} | {n} |" for p, s, n in counts.iter_rows()
@@ -134,17 +118,7 @@ def build_sql_corpus_artifact(catalog: Catalog, cfg: DatasetsConfig, paths: Proj
     """``sql_corpus``: examples + skipped statements from ``user_sql_dir`` (empty frames when none is set)."""
     folder = paths.dataset_dir("sql_corpus")
     if cfg.user_sql_dir is None:
-        examples = pl.DataFrame(
-            schema={
-                "category": pl.String,
-                "instruction": pl.String,
-                "input": pl.String,
-                "output": pl.String,
-                "sqls": pl.List(pl.String),
-                "file": pl.String,
-            }
-        )
-        skipped = pl.DataFrame(schema={"file": pl.String, "index": pl.Int64, "reason": pl.String, "sql": pl.String})
+        examples, skipped = empty_corpus()
     else:
         sql_dir = cfg.user_sql_dir if cfg.user_sql_dir.is_absolute() else paths.root / cfg.user_sql_dir
         examples, skipped = mine_sql_corpus(sql_dir, catalog)
@@ -209,6 +183,16 @@ def _dataset_result(
     return BuildResult(asset, {p.stem: str(p) for p in out.paths}, out.rows, h, meta, audits)
 
 
+@contextmanager
+def _checker(catalog: Catalog, cfg: DatasetsConfig, given: SqlChecker | None) -> Iterator[SqlChecker]:
+    """The caller's checker, or a new one with ``cfg.sql_workers`` workers, stopped when the asset is built."""
+    if given is not None:
+        yield given
+        return
+    with SqlChecker(catalog, cfg.sql_workers) as checker:
+        yield checker
+
+
 def _holdout(pairs: dict[str, pl.DataFrame]) -> list[str]:
     return pairs["fake_table_pairs"].filter(pl.col("split") == "holdout")["fake"].to_list()
 
@@ -220,21 +204,12 @@ def build_sft_artifact(
     checker: SqlChecker | None = None,
     holdout_prompts: tuple[str, ...] = (),
 ) -> BuildResult:
-    pairs, t0 = read_pairs(paths), time.perf_counter()
-    checker, stats = checker or SqlChecker(catalog), SftStats()
-    df = build_sft_dataset(
-        catalog,
-        pairs["fake_table_pairs"],
-        pairs["fake_column_pairs"],
-        cfg,
-        _corpus(cfg, paths),
-        pairs["case_variants"],
-        checker,
-        stats,
-    )
-    audits = A.audit_sft(df, catalog, cfg, checker) + [
-        A.audit_holdout_leak({"sft": df}, _holdout(pairs), holdout_prompts)
-    ]
+    pairs, t0, stats = read_pairs(paths), time.perf_counter(), SftStats()
+    tables, columns, cases = pairs["fake_table_pairs"], pairs["fake_column_pairs"], pairs["case_variants"]
+    with _checker(catalog, cfg, checker) as checker:
+        df = build_sft_dataset(catalog, tables, columns, cfg, _corpus(cfg, paths), cases, checker, stats)
+        audits = A.audit_sft(df, catalog, cfg, checker)
+    audits.append(A.audit_holdout_leak({"sft": df}, _holdout(pairs), holdout_prompts))
     return _dataset_result(
         "sft_dataset",
         "sft",
@@ -258,12 +233,11 @@ def build_dpo_artifact(
     holdout_prompts: tuple[str, ...] = (),
 ) -> BuildResult:
     pairs, t0 = read_pairs(paths), time.perf_counter()
-    checker = checker or SqlChecker(catalog)
-    df = build_dpo_dataset(catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, checker)
     fakes = pairs["fake_table_pairs"]["fake"].to_list()
-    audits = A.audit_dpo(df, catalog, cfg, checker, fakes) + [
-        A.audit_holdout_leak({"dpo_v3": df}, _holdout(pairs), holdout_prompts)
-    ]
+    with _checker(catalog, cfg, checker) as checker:
+        df = build_dpo_dataset(catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, checker)
+        audits = A.audit_dpo(df, catalog, cfg, checker, fakes)
+    audits.append(A.audit_holdout_leak({"dpo_v3": df}, _holdout(pairs), holdout_prompts))
     return _dataset_result(
         "dpo_v3_dataset",
         "dpo_v3",
@@ -286,11 +260,10 @@ def build_kto_artifact(
     pairs, t0 = read_pairs(paths), time.perf_counter()
     folder = paths.dataset_dir("dpo_v3")
     dpo = pl.concat([read_dataset(folder, "dpo_v3", "train"), read_dataset(folder, "dpo_v3", "eval")])
-    checker = checker or SqlChecker(catalog)
-    df = build_kto_dataset(
-        catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, set(dpo["instruction"].to_list()), checker
-    )
-    audits = A.audit_kto(df, catalog, cfg, checker, dpo, pairs["fake_table_pairs"]["fake"].to_list())
+    tables, columns, dpo_prompts = pairs["fake_table_pairs"], pairs["fake_column_pairs"], set(dpo["instruction"])
+    with _checker(catalog, cfg, checker) as checker:
+        df = build_kto_dataset(catalog, tables, columns, cfg, dpo_prompts, checker)
+        audits = A.audit_kto(df, catalog, cfg, checker, dpo, tables["fake"].to_list())
     audits.append(A.audit_holdout_leak({"kto": df}, _holdout(pairs), holdout_prompts))
     return _dataset_result(
         "kto_dataset",

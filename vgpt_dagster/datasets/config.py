@@ -106,6 +106,9 @@ class DatasetsConfig(StrictModel):
     # Sources
     user_sql_dir: Path | None = None  # folder of the user's .sql files (relative paths: to the project root)
     imports: list[ImportSpec] = []
+    # Processes that analyse generated SQL (forked; 1 = in-process). Results are the same for any value;
+    # 2 only pays on an otherwise idle multi-core machine (docs/benchmarks.md).
+    sql_workers: int = pydantic.Field(1, ge=1, le=64)
 
     @pydantic.field_validator("sft_mix")
     @classmethod

@@ -20,6 +20,22 @@ _GO = re.compile(r"^\s*GO\s*;?\s*$", re.IGNORECASE | re.MULTILINE)
 _COMMENT = re.compile(r"^\s*--\s*(?:title:)?\s*(.+)$", re.MULTILINE)
 
 
+EXAMPLE_SCHEMA = {
+    "category": pl.String,
+    "instruction": pl.String,
+    "input": pl.String,
+    "output": pl.String,
+    "sqls": pl.List(pl.String),
+    "file": pl.String,
+}
+SKIPPED_SCHEMA = {"file": pl.String, "index": pl.Int64, "reason": pl.String, "sql": pl.String}
+
+
+def empty_corpus() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(examples, skipped) with no rows: what ``sql_corpus`` writes when no ``user_sql_dir`` is set."""
+    return pl.DataFrame(schema=EXAMPLE_SCHEMA), pl.DataFrame(schema=SKIPPED_SCHEMA)
+
+
 def _instruction(chunk: str, objects: tuple[str, ...], file: str) -> str:
     m = _COMMENT.search(chunk)
     if m and len(m.group(1)) > 10:

@@ -159,6 +159,10 @@ def category_pools(
     return pools
 
 
+def _fenced_sql(text: str) -> list[str]:
+    return [s.split("```")[0].strip() for s in text.split("```sql\n")[1:]]
+
+
 def select_checked(
     pools: dict[str, list[dict]],
     targets: dict[str, int],
@@ -174,15 +178,18 @@ def select_checked(
     for cat, n in targets.items():
         pool = list(pools.get(cat, ()))
         rng.shuffle(pool)
-        kept = 0
-        for rec in pool:
+        kept = fetched = 0
+        for idx, rec in enumerate(pool):
             if kept >= n:
                 break
+            if idx >= fetched:  # analyse the good sides still needed, in the worker processes
+                fetched = idx + n - kept + 32
+                checker.prefetch(s for r in pool[idx:fetched] for s in _fenced_sql(good(r) if good else r[good_key]))
             key = normalise_instruction(rec["instruction"])
             if key in seen:
                 continue
             text = good(rec) if good else rec[good_key]
-            sqls = [s.split("```")[0].strip() for s in text.split("```sql\n")[1:]]
+            sqls = _fenced_sql(text)
             if not all(checker.ok(s) for s in sqls):
                 continue
             seen.add(key)

@@ -13,6 +13,7 @@ import hashlib
 import random
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import polars as pl
 
@@ -40,10 +41,21 @@ def user_text(instruction: str, input_text: str) -> str:
     return f"{instruction}\n\n{input_text}" if input_text else instruction
 
 
+@lru_cache(maxsize=1 << 18)  # the same instruction is keyed by generation, dedup and the audit
 def normalise_instruction(text: str) -> str:
     """Dedup key for near-duplicates: case, punctuation, whitespace and numbers ignored."""
     t = _DIGITS.sub("0", text.lower())
     return _WS.sub(" ", _NONWORD.sub(" ", t)).strip()
+
+
+def fence(sql: str) -> str:
+    """SQL as a Markdown ```sql block (what answers contain and ``extract_sql`` finds)."""
+    return f"```sql\n{sql}\n```"
+
+
+def sft_record(category: str, instruction: str, output: str, sqls: list[str], input_text: str = "") -> dict:
+    """A candidate SFT record: the contract text fields plus ``sqls``, the statements its output contains."""
+    return {"category": category, "instruction": instruction, "input": input_text, "output": output, "sqls": sqls}
 
 
 def messages(system: str, user: str) -> list[dict[str, str]]:

@@ -102,9 +102,13 @@ def build_sft_dataset(
 def _take(pool: list[dict], n: int, seen: set[str], checker: SqlChecker, cfg: DatasetsConfig, stats: SftStats):
     """Up to ``n`` records of ``pool`` that are new, long enough and whose SQL passes; returns (kept, untried)."""
     kept: list[dict] = []
+    fetched = 0
     for idx, rec in enumerate(pool):
         if len(kept) >= n:
             return kept, pool[idx:]
+        if idx >= fetched:  # analyse the SQL of as many records as are still needed, in the worker processes
+            fetched = idx + n - len(kept) + 32
+            checker.prefetch(s for r in pool[idx:fetched] for s in r["sqls"])
         key = normalise_instruction(rec["instruction"]) + "\x1f" + normalise_instruction(rec["input"])
         if key in seen:
             stats.duplicates_removed += 1

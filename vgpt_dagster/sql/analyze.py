@@ -79,8 +79,7 @@ def analyze(
     for rule in RULES:
         findings.extend(rule.check(ctx))
     findings.sort(key=_position_key)
-    statuses = [missing_company_filter.company_filter_status(i, memo) for i in infos]
-    known = [s for s in statuses if s is not None]
+    known = [s for s in ctx.company_statuses if s is not None]
     tables = tuple(
         TableRef(s.name, s.obj.name if s.obj else None, s.alias, s.nolock, s.kind) for i in infos for s in i.refs
     )

@@ -27,5 +27,12 @@ class RuleContext:
         return [b for info in self.statements for b in bind_columns(info)]
 
     @cached_property
+    def company_statuses(self) -> list[bool | None]:
+        """Per statement: company column pinned (True), not pinned (False), nothing company-keyed (None)."""
+        from vgpt_dagster.sql.rules.missing_company_filter import company_filter_status
+
+        return [company_filter_status(info, self.memo) for info in self.statements]
+
+    @cached_property
     def joins(self) -> list[FoundJoin]:
         return [j for info in self.statements for j in find_joins(info, self.memo)]

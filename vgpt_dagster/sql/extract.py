@@ -28,6 +28,10 @@ _STARTERS = (
     "TRUNCATE", "CREATE", "ALTER", ";WITH",
 )  # fmt: skip
 _START = re.compile(r"^\s*(" + "|".join(re.escape(s) for s in _STARTERS) + r")\b", re.IGNORECASE)
+# ASCII characters a statement line can start with (after spaces); _START is tried only on those lines
+# (and on lines starting with a non-ASCII character, which IGNORECASE may fold to one of these).
+_FIRST = frozenset("SWIUDMETCA;swiudmetca")
+_NOT_NEWLINE = re.compile(r"[^\n]")
 _SIGNALS = re.compile(
     r"\b(FROM|WHERE|JOIN|SET|VALUES|INTO|GROUP\s+BY|ORDER\s+BY|NOLOCK|TOP|AS|ON|TABLE)\b|[@=*(;,]|\bdbo\.",
     re.IGNORECASE,
@@ -81,7 +85,8 @@ def _bare_blocks(text: str) -> list[tuple[int, str]]:
         starts.append(offset)
         offset += len(line) + 1
     while i < len(lines):
-        if not _START.match(lines[i]):
+        first = lines[i].lstrip()[:1]
+        if not (first in _FIRST or (first and not first.isascii())) or not _START.match(lines[i]):
             i += 1
             continue
         j = i + 1
@@ -104,7 +109,8 @@ def extract_sql(text: str) -> list[str]:
         if body and (lang in _SQL_LANGS or looks_like_sql(body)):
             found.append((m.start(), body))
     # Blank out the fences (same length, so offsets still order the blocks) and look for bare SQL.
-    outside = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    fenced = "```" in text or "~~~" in text
+    outside = _FENCE.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group(0)), text) if fenced else text
     found.extend(_bare_blocks(outside))
     found.sort(key=lambda t: t[0])
     return [sql for _, sql in found]

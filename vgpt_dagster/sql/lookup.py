@@ -1,4 +1,4 @@
-"""Per-catalog memo of the lookups the analyzer repeats for every query (resolve, company column, join keys).
+"""Per-catalog memo of the lookups the analyzer repeats for every query (resolve, lookup, company column, join keys).
 
 ``Catalog`` answers each question correctly but recomputes it; an analyzer checking thousands of
 generated queries asks the same few hundred questions again and again, so answers are memoised per
@@ -14,7 +14,7 @@ Examples:
 
 import weakref
 
-from vgpt_dagster.catalog.model import Catalog, CatalogObject
+from vgpt_dagster.catalog.model import Catalog, CatalogObject, Lookup
 
 _MEMOS: dict[int, tuple[weakref.ref, "CatalogMemo"]] = {}
 
@@ -27,6 +27,7 @@ class CatalogMemo:
         self._resolve: dict[str, CatalogObject | None] = {}
         self._company: dict[str, str | None] = {}
         self._joins: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        self._lookups: dict[str, Lookup] = {}
 
     @property
     def catalog(self) -> Catalog:
@@ -52,6 +53,14 @@ class CatalogMemo:
         except KeyError:
             keys = self._joins[(left, right)] = self.catalog.join_keys(left, right)
             return keys
+
+    def lookup(self, name: str) -> Lookup:
+        """``Catalog.lookup`` (exact spelling, suggestions for unknown names: the slow part, hence memoised)."""
+        try:
+            return self._lookups[name]
+        except KeyError:
+            hit = self._lookups[name] = self.catalog.lookup(name)
+            return hit
 
 
 def catalog_memo(catalog: Catalog) -> CatalogMemo:

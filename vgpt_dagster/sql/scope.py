@@ -112,6 +112,18 @@ class StatementInfo:
     refs: list[Source]
     scopes: list[Scope]
     columns: list[ColumnUse]
+    nodes: tuple[exp.Expression, ...] = ()  # every node of ``node`` in breadth-first order (see find_all)
+
+    def find_all(self, *types: type) -> list:
+        """``node.find_all(*types)`` from the node list walked once (same nodes, same order)."""
+        nodes = self.nodes or tuple(self.node.walk())
+        return [n for n in nodes if isinstance(n, types)]
+
+
+def find_all(nodes: tuple[exp.Expression, ...], *types: type) -> list:
+    """The nodes of ``types`` in a breadth-first node list: what ``Expression.find_all`` yields, without
+    walking the tree again (the analyzer asks about 10 such questions per statement)."""
+    return [n for n in nodes if isinstance(n, types)]
 
 
 def node_position(node: exp.Expression | None, sql: str) -> tuple[int | None, int | None]:
@@ -231,14 +243,14 @@ def write_target_tables(node: exp.Expression) -> list[exp.Expression]:
     return [target] if target is not None else [node.this] if isinstance(node.this, exp.Expression) else []
 
 
-def _write_targets(stmt: exp.Expression) -> tuple[set[int], set[int], set[int]]:
+def _write_targets(nodes: tuple[exp.Expression, ...]) -> tuple[set[int], set[int], set[int]]:
     """ids of written tables, of tables being created, and of non-table names (DROP PROCEDURE p)."""
     writes: set[int] = set()
     created: set[int] = set()
     not_tables: set[int] = set()
-    for grant in stmt.find_all(exp.Grant, exp.Revoke):  # securables of GRANT/REVOKE are not reads
+    for grant in find_all(nodes, exp.Grant, exp.Revoke):  # securables of GRANT/REVOKE are not reads
         writes.update(id(t) for t in grant.find_all(exp.Table))
-    for node in stmt.find_all(*_WRITE_TYPES, exp.Into):
+    for node in find_all(nodes, *_WRITE_TYPES, exp.Into):
         targets = [id(t) for t in write_target_tables(node) if isinstance(t, exp.Table)]
         writes.update(targets)
         kind = str(node.args.get("kind") or "TABLE").upper()
@@ -252,17 +264,18 @@ def _write_targets(stmt: exp.Expression) -> tuple[set[int], set[int], set[int]]:
 def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInfo:
     """Collect the statement's kind, table references, scopes and column uses."""
     node = stmt.node
-    ctes = {c.alias.lower(): c for c in node.find_all(exp.CTE)}
-    writes, created, skip = _write_targets(node)
+    nodes = tuple(node.walk())  # breadth-first, as Expression.find_all
+    ctes = {c.alias.lower(): c for c in find_all(nodes, exp.CTE)}
+    writes, created, skip = _write_targets(nodes)
     # also skipped: alias references (UPDATE h ... FROM APTH h), procedure names, DELETE alias targets
-    for ex in node.find_all(exp.Execute):
+    for ex in find_all(nodes, exp.Execute):
         skip.add(id(ex.this))
-    for d in node.find_all(exp.Delete):
+    for d in find_all(nodes, exp.Delete):
         skip.update(id(t) for t in d.args.get("tables") or ())
     sources: dict[int, Source] = {}
     scopes: list[Scope] = []
     scope_of: dict[int, Scope] = {}
-    for snode in node.find_all(exp.Select, exp.Update, exp.Delete):
+    for snode in find_all(nodes, exp.Select, exp.Update, exp.Delete):
         if not isinstance(snode, exp.Select) and snode.find_ancestor(exp.Merge):
             continue  # WHEN MATCHED THEN UPDATE SET ...: part of the MERGE, not a scope of its own
         parent = snode.parent
@@ -293,19 +306,19 @@ def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInf
         scopes.append(scope)
         scope_of[id(snode)] = scope
     refs: list[Source] = []
-    for t in node.find_all(exp.Table):
+    for t in find_all(nodes, exp.Table):
         if id(t) in skip:
             continue
         src = sources.get(id(t)) or _table_source(t, ctes, memo, sql, id(t) in writes, id(t) in created)
         refs.append(src)
     refs.sort(key=lambda s: (s.line or 0, s.col or 0))
-    columns = _column_uses(node, scope_of, sql)
-    return StatementInfo(node, statement_kind(node), stmt.line, stmt.col, refs, scopes, columns)
+    columns = _column_uses(nodes, scope_of, sql)
+    return StatementInfo(node, statement_kind(node), stmt.line, stmt.col, refs, scopes, columns, nodes)
 
 
-def _column_uses(node: exp.Expression, scope_of: dict[int, Scope], sql: str) -> list[ColumnUse]:
+def _column_uses(nodes: tuple[exp.Expression, ...], scope_of: dict[int, Scope], sql: str) -> list[ColumnUse]:
     uses: list[ColumnUse] = []
-    for c in node.find_all(exp.Column):
+    for c in find_all(nodes, exp.Column):
         if isinstance(c.this, exp.Star):
             continue
         p = c.parent

@@ -74,7 +74,7 @@ def company_filter_status(info: StatementInfo, memo: CatalogMemo) -> bool | None
     if not sources:
         return None
     names = {col.lower() for _, col in sources}
-    for node in info.node.find_all(exp.EQ, exp.In, exp.Between):
+    for node in info.find_all(exp.EQ, exp.In, exp.Between):
         col = _constrained(node)
         if col is not None and col.name.lower() in names and _in_filter_clause(node):
             return True
@@ -85,8 +85,8 @@ def check(ctx: RuleContext) -> list[Finding]:
     if not ctx.require_company_filter:
         return []
     findings: list[Finding] = []
-    for info in ctx.statements:
-        if company_filter_status(info, ctx.memo) is not False:
+    for info, status in zip(ctx.statements, ctx.company_statuses, strict=True):
+        if status is not False:
             continue
         sources = company_sources(info, ctx.memo)
         objs = ", ".join(dict.fromkeys(s.obj.name for s, _ in sources))

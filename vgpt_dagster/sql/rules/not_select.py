@@ -47,7 +47,7 @@ def check(ctx: RuleContext) -> list[Finding]:
         return []
     findings: list[Finding] = []
     for info in ctx.statements:
-        for node in info.node.find_all(*_WRITES, exp.Execute, exp.Into, exp.Command, exp.Grant, exp.Revoke):
+        for node in info.find_all(*_WRITES, exp.Execute, exp.Into, exp.Command, exp.Grant, exp.Revoke):
             if isinstance(node, exp.Execute):
                 proc = node.this.sql("tsql") if isinstance(node.this, exp.Expression) else "a procedure"
                 findings.append(

@@ -17,6 +17,6 @@ def check(ctx: RuleContext) -> list[Finding]:
     for info in ctx.statements:
         for src in info.refs:
             if src.kind == "catalog" and src.obj.name != src.name:
-                msg = ctx.catalog.lookup(src.name).message()
+                msg = ctx.memo.lookup(src.name).message()
                 findings.append(Finding(OBJECT_CASE, ERROR, msg, src.line, src.col, object=src.name))
     return findings

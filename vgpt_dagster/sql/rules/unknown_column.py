@@ -12,10 +12,22 @@ Examples:
     ["'h.Vendr' is not a column of APTH. Did you mean 'Vendor'?"]
 """
 
-from vgpt_dagster.errors import did_you_mean
+from functools import lru_cache
+
+from vgpt_dagster.errors import did_you_mean as _did_you_mean
 from vgpt_dagster.sql.columns import Binding
 from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, UNKNOWN_COLUMN, Finding
+
+
+@lru_cache(maxsize=8192)
+def _dym(name: str | None, choices: tuple[str, ...]) -> str:
+    return _did_you_mean(name, choices)
+
+
+def did_you_mean(name: str | None, choices) -> str:
+    """``errors.did_you_mean``, memoised: generated data repeats the same invented column on the same table."""
+    return _dym(name, tuple(choices))
 
 
 def _message(b: Binding) -> str:

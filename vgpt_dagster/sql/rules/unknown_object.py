@@ -21,6 +21,6 @@ def check(ctx: RuleContext) -> list[Finding]:
     for info in ctx.statements:
         for src in info.refs:
             if src.kind == "unknown":
-                msg = ctx.catalog.lookup(src.name).message()
+                msg = ctx.memo.lookup(src.name).message()
                 findings.append(Finding(UNKNOWN_OBJECT, ERROR, msg, src.line, src.col, object=src.name))
     return findings
