@@ -2,9 +2,11 @@
 
     python bench/bench_training.py            # catalog-derived stand-in data unless data/datasets/* exist
     python bench/bench_training.py --real     # require the real generated datasets
+    VGPT_ROOT=/tmp/other python bench/bench_training.py --real   # datasets built under another root
 
 Builds everything in a temporary project root (never touches saves/), so it can run next to a pipeline.
-Prints per-stage wall time, steps, tokens/s, first/last train loss and eval loss, and the SFT packing ratio.
+Prints the base build (with its pretraining loss and tokens/s), per-stage wall time, steps, tokens/s, first/last
+train loss and eval loss, the SFT packing ratio, and SFT on a base without pretraining for comparison.
 """
 
 import argparse
@@ -111,10 +113,28 @@ def standin_datasets(paths: ProjectPaths, n_sft: int = 1600, n_pref: int = 600, 
         write_parquet_atomic(pl.DataFrame(rows[:n_eval]), paths.dataset_dir(kind) / "eval.parquet")
 
 
+def _print_row(label: str, r) -> None:
+    print(
+        f"{label:18s} steps {r.steps:4d}  {r.wall_time_s:7.1f} s  {r.tokens_per_second or 0:8.0f} tok/s  "
+        f"loss {r.train_loss_first:.3f} -> {r.train_loss_last:.3f}  eval {r.eval_loss:.3f}  "
+        + " ".join(f"{k}={v:.3f}" for k, v in r.rewards.items() if "margin" in k or "accur" in k),
+        flush=True,
+    )
+
+
+def _write_profile_without_pretraining(paths: ProjectPaths, profile: str) -> None:
+    import yaml
+
+    data = yaml.safe_load((paths.configs / "model_options" / f"{profile}.yaml").read_text())
+    data.setdefault("tiny", {})["pretrain_steps"] = 0
+    (paths.configs / "model_options" / "nopretrain.yaml").write_text(yaml.safe_dump(data))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--real", action="store_true", help="use data/datasets/* (fail if missing)")
     ap.add_argument("--profile", default="tiny")
+    ap.add_argument("--skip-no-pretrain", action="store_true", help="skip the SFT-on-a-random-init-base comparison")
     args = ap.parse_args()
     from vgpt_dagster.training import api
 
@@ -130,26 +150,42 @@ def main() -> int:
         standin_datasets(paths)
         source = "catalog-derived stand-in datasets (real ones not built yet)"
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible; data: {source}")
-    t_all = time.time()
+    print(f"load average at start: {os.getloadavg()}")
+    t_all, cpu_all = time.time(), time.process_time()
     t = time.time()
     facts = api.build_base_model(paths, args.profile)
-    print(f"base: {facts['parameters'] / 1e6:.2f}M params, vocab {facts['vocab_size']}, {time.time() - t:.1f} s")
+    pre = facts.get("pretraining") or {}
+    print(
+        f"base: {facts['parameters'] / 1e6:.2f}M params, vocab {facts['vocab_size']}, {time.time() - t:.1f} s; "
+        f"pretraining {pre.get('steps', 0)} steps, {pre.get('tokens', 0)} tokens, "
+        f"loss {pre.get('loss_first')} -> {pre.get('loss_last')}, {pre.get('tokens_per_second')} tok/s, "
+        f"{pre.get('wall_time_s')} s; process CPU time so far {time.process_time() - cpu_all:.0f} s",
+        flush=True,
+    )
     rows = []
-    for stage, over in (("sft", {}), ("dpo_v3", {}), ("kto", {}), ("sft", {"packing": True})):
+    runs = [("sft", {}), ("dpo_v3", {}), ("kto", {}), ("sft", {"packing": True})]
+    for stage, over in runs:
         label = stage + (" +packing" if over else "")
         r = api.train_stage(stage, paths=paths, profile_name=args.profile, overrides=over, device={"device": "cpu"})
         rows.append((label, r))
-        print(
-            f"{label:14s} steps {r.steps:4d}  {r.wall_time_s:7.1f} s  {r.tokens_per_second or 0:8.0f} tok/s  "
-            f"loss {r.train_loss_first:.3f} -> {r.train_loss_last:.3f}  eval {r.eval_loss:.3f}  "
-            + " ".join(f"{k}={v:.3f}" for k, v in r.rewards.items() if "margin" in k or "accur" in k),
-            flush=True,
-        )
+        _print_row(label, r)
         if label == "kto":
-            print(f"pipeline base -> sft -> dpo_v3 -> kto: {time.time() - t_all:.0f} s")
+            print(
+                f"pipeline base -> sft -> dpo_v3 -> kto: {time.time() - t_all:.0f} s wall, "
+                f"{time.process_time() - cpu_all:.0f} s process CPU time (all threads), load {os.getloadavg()}",
+                flush=True,
+            )
     plain, packed = rows[0][1], rows[3][1]
     if plain.tokens_per_second and packed.tokens_per_second:
         print(f"packing speed-up (tokens/s): {packed.tokens_per_second / plain.tokens_per_second:.2f}x")
+    if not args.skip_no_pretrain:
+        # the same SFT on a base without pretraining (random init only): what pretraining buys
+        _write_profile_without_pretraining(paths, args.profile)
+        t = time.time()
+        api.build_base_model(paths, "nopretrain")
+        print(f"base without pretraining: {time.time() - t:.1f} s")
+        r = api.train_stage("sft", paths=paths, profile_name="nopretrain", device={"device": "cpu"})
+        _print_row("sft (no pretrain)", r)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

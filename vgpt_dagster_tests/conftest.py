@@ -49,6 +49,7 @@ SMOKE_OVERRIDES = {
             "intermediate_size": 64,
             "vocab_size": 600,
             "max_position_embeddings": 512,
+            "pretrain_steps": 5,
         },
         "recipe_defaults": {"cutoff_len": 192, "lora_rank": 4, "lora_alpha": 8, "max_eval_samples": 8},
         "stages": {

@@ -42,8 +42,9 @@ class StageRunConfig(dg.Config):
     deps=["sft_dataset"],
     kinds={"pytorch"},
     code_version=TRAINING_CODE,
-    description="The base model of the run's profile: the tiny model is built locally (tokenizer trained on "
-    "the SFT corpus, random init); real profiles must find their weights on disk.",
+    description="The base model of the run's profile. tiny: a smoke-scale Qwen2 built locally (BPE tokenizer "
+    "trained on the SFT corpus, random init with a fixed seed, then a short full-parameter pretraining pass on the "
+    "same corpus); real profiles (qwen2.5-7b-lora, ...) must find their weights on disk and say where they looked.",
 )
 def base_model(context: dg.AssetExecutionContext, paths: VgptPaths, model: ModelSelection) -> dg.MaterializeResult:
     p = paths.get()
@@ -51,8 +52,11 @@ def base_model(context: dg.AssetExecutionContext, paths: VgptPaths, model: Model
     context.log.info(f"base model for profile '{model.profile}': {info}")
     folder = Path(info.get("path") or p.base_model_dir(model.profile))
     files = sorted(f for f in folder.iterdir() if f.suffix in (".json", ".safetensors")) if folder.is_dir() else []
+    meta = {"profile": model.profile, **info}
+    if (folder / "loss_curve.png").is_file():
+        meta["pretraining_loss_curve"] = md_image(folder / "loss_curve.png", "pretraining loss")
     return dg.MaterializeResult(
-        metadata=to_metadata({"profile": model.profile, **info}),
+        metadata=to_metadata(meta),
         data_version=data_version(files) if files else None,
     )
 
@@ -84,10 +88,10 @@ def train_adapter(
 ) -> dg.MaterializeResult:
     """Pre-flight in the run worker, then the stage in a Pipes subprocess; returns its materialization."""
     profile = load_profile(profile_name, paths)
-    load_recipe(stage, paths, profile, dict(config.overrides))  # a bad key fails here, not in the subprocess
+    recipe = load_recipe(stage, paths, profile, dict(config.overrides))  # a bad key fails here, not later
     init_dir = paths.stage_dir(profile.name, INIT_STAGE[stage]) if INIT_STAGE[stage] else None
     _check_dataset_audit(paths, stage)
-    check_inputs(stage, paths, profile, paths.dataset_dir(DATASET_KIND[stage]), init_dir)
+    check_inputs(stage, paths, profile, paths.dataset_dir(DATASET_KIND[stage]), init_dir, recipe=recipe)
     request = gpu.request_dict()
     plan = plan_device(build_config(DeviceRequest, request, "resource 'gpu'"))
     context.log.info(f"{stage}: device plan {plan.describe()}")

@@ -56,6 +56,66 @@ def _read(path: Path, stage: str, need: list[str]):
     return df
 
 
+def stratified_counts(counts: dict, n: int) -> dict:
+    """Rows per class when sampling ``n`` of them keeping the class shares (largest remainder; every class >= 1).
+
+    Examples:
+        >>> stratified_counts({True: 1768, False: 1178}, 16)
+        {True: 10, False: 6}
+        >>> stratified_counts({True: 30, False: 1}, 4)
+        {True: 3, False: 1}
+        >>> stratified_counts({True: 5, False: 3}, 100)
+        {True: 5, False: 3}
+    """
+    total = sum(counts.values())
+    if n >= total:
+        return dict(counts)
+    exact = {k: n * c / total for k, c in counts.items()}
+    out = {k: min(c, max(1, int(exact[k]))) if c else 0 for k, c in counts.items()}
+    by_remainder = sorted(counts, key=lambda k: (exact[k] - int(exact[k]), counts[k]), reverse=True)
+    while sum(out.values()) < n:  # hand out the rows lost to rounding down, largest remainder first
+        k = next(k for k in by_remainder if out[k] < counts[k])
+        out[k] += 1
+        by_remainder.remove(k)
+        by_remainder.append(k)
+    while sum(out.values()) > n:  # the ">= 1" floor overshot: take from the largest class
+        out[max(out, key=out.get)] -= 1
+    return out
+
+
+def _sample(df, cap: int | None, seed: int, stratify: str | None = None):
+    """Seeded shuffle, then the first ``cap`` rows; with ``stratify`` the class shares of that column are kept."""
+    import polars as pl
+
+    df = df.sample(fraction=1.0, shuffle=True, seed=seed)
+    if not cap or cap >= len(df):
+        return df
+    if stratify is None:
+        return df.head(cap)
+    counts = {k: int(v) for k, v in df[stratify].value_counts().iter_rows()}
+    take = stratified_counts(counts, cap)
+    parts = [df.filter(pl.col(stratify) == k).head(n) for k, n in take.items()]
+    return pl.concat(parts).sample(fraction=1.0, shuffle=True, seed=seed)  # classes mixed again
+
+
+def read_kto_label_counts(train_path: Path, recipe) -> dict:
+    """Desirable/undesirable rows KTO will train on (after ``max_train_samples``); reads only the label column.
+
+    Cheap enough for the Dagster run worker's pre-flight: a bad explicit class weight fails before the subprocess.
+    """
+    import polars as pl
+
+    try:
+        labels = pl.read_parquet(train_path, columns=["label"])["label"].cast(pl.Boolean)
+    except Exception as err:  # missing column, truncated file: the same wording as the full read
+        raise DatasetError(f"{train_path}: cannot read column 'label' ({err}). Rebuild the kto dataset.") from None
+    n_true = int(labels.sum())
+    counts = {True: n_true, False: len(labels) - n_true}
+    if recipe.max_train_samples:
+        counts = stratified_counts(counts, recipe.max_train_samples)
+    return {"desirable": counts[True], "undesirable": counts[False]}
+
+
 def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
     """Train/eval splits for ``stage``: seeded shuffle, sample caps, DPO curriculum order, KTO label counts."""
     import polars as pl
@@ -69,9 +129,9 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
     train = _read(train_path, stage, need + extra).select(need + extra)
     if len(train) == 0:
         raise DatasetError(f"{train_path} has no rows.")
-    train = train.sample(fraction=1.0, shuffle=True, seed=recipe.seed)
-    if recipe.max_train_samples:
-        train = train.head(recipe.max_train_samples)
+    if stage == "kto":
+        train = train.with_columns(pl.col("label").cast(pl.Boolean))
+    train = _sample(train, recipe.max_train_samples, recipe.seed, "label" if stage == "kto" else None)
     phase_counts = None
     if extra:
         unknown = sorted(set(train["phase"].unique().to_list()) - set(PHASES))
@@ -83,9 +143,15 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
         train = train.drop("phase")
     label_counts = None
     if stage == "kto":
-        train = train.with_columns(pl.col("label").cast(pl.Boolean))
         n_true = int(train["label"].sum())
         label_counts = {"desirable": n_true, "undesirable": len(train) - n_true}
+        if 0 in label_counts.values():
+            raise DatasetError(
+                f"{train_path}: KTO needs desirable (label true) and undesirable (label false) rows in the train "
+                f"split; after sampling (max_train_samples={recipe.max_train_samples}) it has "
+                f"{label_counts['desirable']} desirable / {label_counts['undesirable']} undesirable. "
+                "Rebuild the kto dataset with both labels (or raise max_train_samples)."
+            )
     ev = None
     files = [train_path]
     if eval_path.exists():
@@ -93,9 +159,7 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
         ev = _read(eval_path, stage, need).select(need)
         if stage == "kto":
             ev = ev.with_columns(pl.col("label").cast(pl.Boolean))
-        ev = ev.sample(fraction=1.0, shuffle=True, seed=recipe.seed)
-        if recipe.max_eval_samples:
-            ev = ev.head(recipe.max_eval_samples)
+        ev = _sample(ev, recipe.max_eval_samples, recipe.seed, "label" if stage == "kto" else None)
         if len(ev) == 0:
             ev = None
     rows = {"train": len(train), "eval": 0 if ev is None else len(ev)}

@@ -3,7 +3,8 @@
 Under Dagster Pipes the parameters come from ``context.extras`` — ``stage``, ``profile``, ``overrides``
 (recipe keys), ``device`` (DeviceRequest fields), ``root`` (project root) — logs stream back through
 ``context.log`` and the StageResult is reported as the asset materialization. Without Pipes (debugging) the
-same parameters come from argv::
+same parameters come from argv. Exit codes: 0 trained; 2 a user mistake (VgptError: the message on stderr and,
+under Pipes, as an ERROR event via ``context.log.error``; no traceback); anything else is a bug or a crash::
 
     python -m vgpt_dagster.training.pipes_entry --stage sft --profile tiny --set max_steps=20 --device cpu
 """
@@ -21,6 +22,7 @@ from vgpt_dagster.paths import ProjectPaths
 log = logging.getLogger(__name__)
 
 PIPES_ENV = "DAGSTER_PIPES_CONTEXT"
+USER_ERROR_EXIT = 2  # a VgptError (user mistake); 1 stays "crashed" (a bug or OOM, with its traceback)
 LOG_KEYS = ("loss", "eval_loss", "learning_rate", "rewards/margins", "rewards/accuracies", "grad_norm")
 
 
@@ -63,8 +65,36 @@ def _params_from_pipes(context) -> dict:
     return extras
 
 
+def run_pipes(context) -> int:
+    """The Pipes branch: train with ``context.extras``; a VgptError becomes an ERROR event and exit code 2.
+
+    A user mistake (bad recipe key, missing upstream file, unbalanced KTO weights) is reported with
+    ``context.log.error`` (an ERROR event in the Dagster UI, not a traceback) and on stderr. Any other exception
+    is a bug and propagates: dagster_pipes reports it with its traceback.
+    """
+    from vgpt_dagster.training.api import train_stage
+
+    try:
+        params = _params_from_pipes(context)
+        paths = ProjectPaths(Path(params["root"])) if params.get("root") else ProjectPaths.from_env()
+        result = train_stage(
+            params["stage"],
+            paths=paths,
+            profile_name=params.get("profile") or "tiny",
+            overrides=params.get("overrides") or {},
+            device=params.get("device") or {},
+            progress=lambda row: context.log.info(_format(row)),
+        )
+    except VgptError as err:
+        context.log.error(f"{type(err).__name__}: {err}")
+        print(f"error: {err}", file=sys.stderr)
+        return USER_ERROR_EXIT
+    context.report_asset_materialization(metadata=pipes_metadata(result), data_version=_data_version(result))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """One entry for both modes; a VgptError exits 2 (reported to Dagster as a failure with its message)."""
+    """One entry for both modes; a VgptError exits 2 with its message (an ERROR event under Pipes), no traceback."""
     from vgpt_dagster.training.api import train_stage
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -72,22 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dagster_pipes import open_dagster_pipes
 
         with open_dagster_pipes() as context:
-            params = _params_from_pipes(context)
-            paths = ProjectPaths(Path(params["root"])) if params.get("root") else ProjectPaths.from_env()
-            result = train_stage(
-                params["stage"],
-                paths=paths,
-                profile_name=params.get("profile") or "tiny",
-                overrides=params.get("overrides") or {},
-                device=params.get("device") or {},
-                progress=lambda row: context.log.info(_format(row)),
-            )
-            context.report_asset_materialization(metadata=pipes_metadata(result), data_version=_data_version(result))
-        return 0
+            return run_pipes(context)
     args = parse_args(argv)
     if not args.stage:
         print("error: --stage is required outside Dagster Pipes", file=sys.stderr)
-        return 2
+        return USER_ERROR_EXIT
     paths = ProjectPaths(Path(args.root).resolve()) if args.root else ProjectPaths.from_env()
     try:
         result = train_stage(
@@ -100,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except VgptError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return USER_ERROR_EXIT
     print(
         f"{result.stage}: {result.steps} steps, loss {result.train_loss_first} -> {result.train_loss_last}, "
         f"eval loss {result.eval_loss}, {result.wall_time_s} s on {result.device} -> {result.out_dir}"

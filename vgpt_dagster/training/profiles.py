@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+import pydantic
+
 from vgpt_dagster.config import StrictModel, load_config
 from vgpt_dagster.errors import ConfigError, TrainingError, did_you_mean
 from vgpt_dagster.paths import ProjectPaths
@@ -22,7 +24,7 @@ MODEL_PATH_ENV = "VGPT_MODEL_PATH"
 
 
 class TinyArchitecture(StrictModel):
-    """Qwen2 architecture of the locally built smoke-scale model (random init, own tokenizer)."""
+    """The locally built smoke-scale model: Qwen2 architecture, own tokenizer, random init + short pretraining."""
 
     hidden_size: int = 256
     num_hidden_layers: int = 4
@@ -32,6 +34,20 @@ class TinyArchitecture(StrictModel):
     vocab_size: int = 6000  # BPE merges learned on the SFT corpus, incl. 3 ChatML special tokens
     max_position_embeddings: int = 1024
     min_frequency: int = 2  # BPE pair frequency needed to merge
+    # full-parameter causal-LM pretraining on the SFT train text after random init (0 steps = random init only)
+    pretrain_steps: int = pydantic.Field(60, ge=0)
+    pretrain_lr: float = pydantic.Field(3e-3, gt=0)  # peak; linear warmup 10 %, cosine to 10 %
+    pretrain_batch_size: int = pydantic.Field(16, ge=1)  # windows per step
+    pretrain_seq_len: int = pydantic.Field(128, ge=8)  # tokens per window
+
+    @pydantic.model_validator(mode="after")
+    def _check(self) -> "TinyArchitecture":
+        if self.pretrain_seq_len > self.max_position_embeddings:
+            raise ValueError(
+                f"pretrain_seq_len ({self.pretrain_seq_len}) exceeds max_position_embeddings "
+                f"({self.max_position_embeddings})."
+            )
+        return self
 
 
 class ModelProfile(StrictModel):

@@ -6,13 +6,16 @@ profile's ``recipe_defaults`` < the profile's ``stages.<stage>`` < run overrides
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
 from vgpt_dagster.config import StrictModel, build_config, deep_merge, read_yaml
 from vgpt_dagster.errors import ConfigError, TrainingError
 from vgpt_dagster.paths import ProjectPaths
+
+if TYPE_CHECKING:
+    from vgpt_dagster.training.kto_balance import KtoWeights
 
 STAGE_FILES = {"sft": "stage1_sft.yaml", "dpo_v3": "stage2_dpo_v3.yaml", "kto": "stage3_kto.yaml"}
 TRAINER_STAGE = {"sft": "sft", "dpo_v3": "dpo", "kto": "kto"}  # our stage name -> LLaMA-Factory `stage`
@@ -51,8 +54,10 @@ class StageRecipe(StrictModel):
     pref_beta: float = pydantic.Field(0.1, gt=0)
     pref_ftx: float = pydantic.Field(0.0, ge=0)  # weight of the SFT (NLL) loss mixed into DPO, against forgetting
     pref_loss: str = "sigmoid"  # DPO: sigmoid|ipo|hinge|...; KTO: kto|apo_zero_unpaired
-    kto_desirable_weight: float = pydantic.Field(1.0, gt=0)
-    kto_undesirable_weight: float = pydantic.Field(1.0, gt=0)
+    # "auto": solved from the train split's label counts (after sampling) so the weighted ratio = kto_target_ratio
+    kto_desirable_weight: float | Literal["auto"] = "auto"
+    kto_undesirable_weight: float | Literal["auto"] = 1.0
+    kto_target_ratio: float = 1.15  # weighted desirable:undesirable that "auto" aims at; must lie in [1, 4/3]
     curriculum: bool = False  # DPO: train `phase == hallucination` pairs first, then `style`
     # -- bookkeeping
     logging_steps: int = pydantic.Field(5, ge=1)
@@ -61,12 +66,31 @@ class StageRecipe(StrictModel):
     save_total_limit: int = pydantic.Field(2, ge=1)
     early_stopping_patience: int | None = pydantic.Field(3, ge=1)  # evals without eval-loss improvement; null = off
 
+    @pydantic.field_validator("kto_desirable_weight", "kto_undesirable_weight", mode="before")
+    @classmethod
+    def _auto_or_positive(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected 'auto' or a positive number") from None
+        if isinstance(value, bool) or not number > 0:
+            raise ValueError("expected 'auto' or a positive number")
+        return number
+
     @pydantic.model_validator(mode="after")
     def _check(self) -> "StageRecipe":
         if self.stage == "kto" and self.per_device_train_batch_size < 2:
             raise ValueError(
                 "KTO needs per_device_train_batch_size > 1 (its KL term pairs each completion with another prompt "
                 f"in the batch); got {self.per_device_train_batch_size}."
+            )
+        lo, hi = KTO_RATIO_RANGE
+        if not lo <= self.kto_target_ratio <= hi:
+            raise ValueError(
+                f"kto_target_ratio must lie in [1, 4/3] (weighted desirable:undesirable between 1:1 and 4:3, "
+                f"TRL's KTO guidance); got {self.kto_target_ratio}."
             )
         if self.curriculum and self.stage != "dpo":
             raise ValueError("curriculum is a DPO option (phase column of dpo_v3); set it false for this stage.")
@@ -134,31 +158,6 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def check_kto_balance(recipe: StageRecipe, n_desirable: int, n_undesirable: int, source: str) -> float:
-    """Weighted desirable:undesirable ratio; TrainingError unless it lies in [1, 4/3] (TRL's KTO guidance).
-
-    Examples:
-        >>> r = StageRecipe(stage="kto", per_device_train_batch_size=4)
-        >>> check_kto_balance(r, 120, 100, "kto")
-        1.2
-    """
-    if n_desirable == 0 or n_undesirable == 0:
-        raise TrainingError(
-            f"{source}: KTO needs both desirable and undesirable rows; got {n_desirable} / {n_undesirable}."
-        )
-    ratio = round(recipe.kto_desirable_weight * n_desirable / (recipe.kto_undesirable_weight * n_undesirable), 4)
-    lo, hi = KTO_RATIO_RANGE
-    if not lo <= ratio <= hi:
-        suggested = round(n_undesirable * 1.15 / n_desirable, 3)
-        raise TrainingError(
-            f"{source}: weighted desirable:undesirable ratio is {ratio} "
-            f"({recipe.kto_desirable_weight} x {n_desirable} : {recipe.kto_undesirable_weight} x {n_undesirable}); "
-            f"KTO wants it between 1:1 and 4:3. Set kto_desirable_weight: {suggested} (with "
-            f"kto_undesirable_weight: 1.0) in configs/stage3_kto.yaml or via --set."
-        )
-    return ratio
-
-
 def apply_device_overrides(recipe: StageRecipe, plan: Any) -> StageRecipe:
     """The GPU resource's batch/accumulation/workers/checkpointing overrides win over the recipe."""
     if not plan.recipe_overrides:
@@ -181,8 +180,13 @@ def to_lora_config(recipe: StageRecipe):
     )
 
 
-def to_trl_config(recipe: StageRecipe, plan: Any, output_dir: Path, has_eval: bool):
-    """SFTConfig / DPOConfig / KTOConfig carrying the recipe, the device plan and our checkpoint policy."""
+def to_trl_config(
+    recipe: StageRecipe, plan: Any, output_dir: Path, has_eval: bool, kto_weights: "KtoWeights | None" = None
+):
+    """SFTConfig / DPOConfig / KTOConfig carrying the recipe, the device plan and our checkpoint policy.
+
+    KTO needs ``kto_weights`` from :func:`kto_balance.resolve_kto_weights` (the class weights depend on the data).
+    """
     from trl import DPOConfig, KTOConfig, SFTConfig
 
     eval_steps = recipe.eval_steps or recipe.save_steps
@@ -235,10 +239,14 @@ def to_trl_config(recipe: StageRecipe, plan: Any, output_dir: Path, has_eval: bo
             loss_weights=weights,
             train_sampling_strategy=sampling,
         )
+    if kto_weights is None:
+        raise TrainingError(
+            "internal: KTO's class weights must be resolved from the data first (kto_balance.resolve_kto_weights)."
+        )
     return KTOConfig(
         **common,
         beta=recipe.pref_beta,
         loss_type=recipe.pref_loss if recipe.pref_loss != "sigmoid" else "kto",
-        desirable_weight=recipe.kto_desirable_weight,
-        undesirable_weight=recipe.kto_undesirable_weight,
+        desirable_weight=kto_weights.desirable,
+        undesirable_weight=kto_weights.undesirable,
     )

@@ -58,3 +58,36 @@ def write_model_card(
     lines += [f"| {k} | {v} |" for k, v in metrics.items() if not isinstance(v, dict | list)]
     lines += ["", "![loss curve](loss_curve.png)", ""]
     return write_text_atomic(Path(folder) / "README.md", "\n".join(lines))
+
+
+def write_base_card(folder: Path, *, profile, facts: dict) -> Path:
+    """README.md of the tiny base folder: what it is, its size, and its pretraining loss curve and speed."""
+    pre = facts.get("pretraining")
+    lines = [
+        f"# {profile.name} base model (smoke-scale)",
+        "",
+        f"- {facts['kind']}: {facts['parameters']:,} parameters, vocab {facts['vocab_size']:,}, seed {facts['seed']}",
+        f"- Tokenizer: byte-level BPE trained on {facts['corpus_texts']:,} SFT train texts (Qwen2 pre-tokenizer, ChatML)",
+        "- **Smoke-scale model**: it proves the pipeline end to end; it is not a useful SQL model.",
+        "",
+        "## Pretraining",
+        "",
+    ]
+    if not pre:
+        lines.append("None (`pretrain_steps: 0`): random initialisation only.")
+    else:
+        lines += [
+            f"Full-parameter next-token training on the SFT train text: {pre['steps']} steps x {pre['batch_size']} "
+            f"windows x {pre['seq_len']} tokens = {pre['tokens']:,} tokens, peak lr {pre['lr']}, "
+            f"{pre['tokens_per_second']} tokens/s, {pre['wall_time_s']} s.",
+            "",
+            f"Loss {pre['loss_first']} -> {pre['loss_last']}.",
+            "",
+            "| step | loss |",
+            "|---|---|",
+        ]
+        lines += [f"| {s} | {v} |" for s, v in pre["loss_curve"]]
+        lines += ["", "![pretraining loss](loss_curve.png)"]
+    arch = ", ".join(f"{k} {v}" for k, v in facts["architecture"].items())
+    lines += ["", "## Architecture and settings", "", arch, ""]
+    return write_text_atomic(Path(folder) / "README.md", "\n".join(lines))

@@ -20,9 +20,10 @@ from vgpt_dagster.config import config_to_dict
 from vgpt_dagster.errors import TrainingError
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.training import checkpoints, model_io, report
-from vgpt_dagster.training.data import DATASET_KIND, MissingStageInput, load_stage_data
+from vgpt_dagster.training.data import DATASET_KIND, MissingStageInput, load_stage_data, read_kto_label_counts
+from vgpt_dagster.training.kto_balance import resolve_kto_weights
 from vgpt_dagster.training.profiles import base_model_reference, candidate_model_dirs, resolve_base_model
-from vgpt_dagster.training.recipe import apply_device_overrides, check_kto_balance, to_lora_config, to_trl_config
+from vgpt_dagster.training.recipe import apply_device_overrides, load_recipe, to_lora_config, to_trl_config
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,12 @@ class StageResult:
     data_versions: dict
     rows: dict
     metrics: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)  # stage-specific scalars, e.g. KTO class weights used
 
     def metadata(self) -> dict:
-        out = {k: v for k, v in asdict(self).items() if k not in ("metrics", "rewards", "data_versions", "rows")}
+        skip = ("metrics", "rewards", "data_versions", "rows", "facts")
+        out = {k: v for k, v in asdict(self).items() if k not in skip}
+        out.update(self.facts)
         out.update({k.replace("/", "_"): v for k, v in self.rewards.items()})
         out.update({f"rows_{k}": v for k, v in self.rows.items()})
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
@@ -88,8 +92,15 @@ class _ProgressCallback:
         return Cb()
 
 
-def check_inputs(stage: str, paths: ProjectPaths, profile, dataset_dir: Path, init_dir: Path | None) -> Path:
-    """Fail before importing torch when a dataset, init adapter or base model is missing; return the base dir."""
+def check_inputs(
+    stage: str, paths: ProjectPaths, profile, dataset_dir: Path, init_dir: Path | None, recipe=None
+) -> Path:
+    """Fail before importing torch when a dataset, init adapter or base model is missing; return the base dir.
+
+    For KTO it also checks the class weights against the train split's label counts (one Parquet column), so
+    a bad explicit ``kto_desirable_weight`` fails here. ``recipe`` defaults to the stage YAML + profile
+    (pass the run's resolved recipe when it has overrides).
+    """
     missing = []
     if not (Path(dataset_dir) / "train.parquet").is_file():
         missing.append(str(Path(dataset_dir) / "train.parquet") + f"  (asset {DATASET_KIND[stage]}_dataset)")
@@ -99,7 +110,13 @@ def check_inputs(stage: str, paths: ProjectPaths, profile, dataset_dir: Path, in
         missing.append(str(paths.base_model_dir(profile.name) / "model.safetensors") + "  (asset base_model)")
     if missing:
         raise MissingStageInput(f"{stage} training (profile '{profile.name}')", missing, f"+{stage}_adapter")
-    return resolve_base_model(profile, paths)
+    base_dir = resolve_base_model(profile, paths)
+    if stage == "kto":
+        recipe = recipe if recipe is not None else load_recipe(stage, paths, profile)
+        train = Path(dataset_dir) / "train.parquet"
+        counts = read_kto_label_counts(train, recipe)
+        resolve_kto_weights(recipe, counts["desirable"], counts["undesirable"], str(train))
+    return base_dir
 
 
 def run_stage(
@@ -123,17 +140,28 @@ def run_stage(
         init_adapter = paths.stage_dir(profile.name, INIT_STAGE[stage])
     out_dir = Path(out_dir or paths.stage_dir(profile.name, stage))
     work_dir = out_dir.with_name(out_dir.name + ".work")
-    base_dir = check_inputs(stage, paths, profile, dataset_dir, init_adapter)
+    base_dir = check_inputs(stage, paths, profile, dataset_dir, init_adapter, recipe)
     recipe = apply_device_overrides(recipe, device_plan)
     resolved = config_to_dict(recipe)
 
     # ---- data
     data = load_stage_data(stage, dataset_dir, recipe)
+    kto_weights, facts = None, {}
     if stage == "kto":
-        ratio = check_kto_balance(
-            recipe, data.label_counts["desirable"], data.label_counts["undesirable"], str(dataset_dir)
+        counts = data.label_counts
+        kto_weights = resolve_kto_weights(recipe, counts["desirable"], counts["undesirable"], str(data.files[0]))
+        facts = kto_weights.metadata()
+        log.info(
+            "KTO class weights%s: desirable %s x %d rows, undesirable %s x %d rows -> weighted ratio %.4f",
+            " (auto)" if kto_weights.auto else "",
+            kto_weights.desirable,
+            counts["desirable"],
+            kto_weights.undesirable,
+            counts["undesirable"],
+            kto_weights.ratio,
         )
-        log.info("KTO weighted desirable:undesirable = %.3f", ratio)
+    if data.phase_counts:
+        facts.update({f"rows_{k}": v for k, v in data.phase_counts.items()})
 
     # ---- resume or fresh
     base_hash = checkpoints.hash_model_dir(base_dir, full=profile.kind == "tiny")
@@ -158,7 +186,7 @@ def run_stage(
     peft_config = to_lora_config(recipe) if stage == "sft" and profile.finetuning_type == "lora" else None
 
     # ---- trainer
-    args = to_trl_config(recipe, device_plan, work_dir, has_eval=data.eval is not None)
+    args = to_trl_config(recipe, device_plan, work_dir, has_eval=data.eval is not None, kto_weights=kto_weights)
     callbacks = [_ProgressCallback(stage, progress)]
     if data.eval is not None and recipe.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.early_stopping_patience))
@@ -204,6 +232,7 @@ def run_stage(
         data_versions=data_versions,
         rows=data.rows,
         metrics={**train_out.metrics, **eval_metrics},
+        facts=facts,
     )
 
     # ---- save (atomic: a kill here leaves the previous good adapter in place)

@@ -1,7 +1,10 @@
-"""The smoke-scale base model: a tiny random-init Qwen2 causal LM with a BPE tokenizer trained on our corpus.
+"""The smoke-scale base model: a tiny Qwen2 causal LM with a BPE tokenizer trained on our corpus.
 
 It exists so the whole pipeline (SFT -> DPO v3 -> KTO -> validation) runs end to end on a CPU in minutes.
-It learns the corpus' surface patterns (ChatML turns, SQL keywords, Vista names); it is not a useful SQL model.
+After random init (fixed seed) it gets a short full-parameter causal-LM pretraining on the SFT train text
+(``pretrain.py``; ``pretrain_steps: 0`` skips it), so the LoRA stages start from a model of the corpus'
+language rather than noise. It learns surface patterns (ChatML turns, SQL shapes, Vista names); it is not a
+useful SQL model.
 The tokenizer uses Qwen2's own normalizer (NFC), split regex + ByteLevel pre-tokenizer and ByteLevel decoder,
 because AutoTokenizer rebuilds any ``model_type: qwen2`` tokenizer as ``Qwen2Tokenizer`` from vocab + merges:
 a different pre-tokenizer would silently change ids after a save/load round trip (checked below).
@@ -13,6 +16,8 @@ from pathlib import Path
 
 from vgpt_dagster.artifacts import atomic_dir, sha256_files, write_manifest
 from vgpt_dagster.errors import TrainingError
+from vgpt_dagster.training import report
+from vgpt_dagster.training.pretrain import run_pretraining
 
 log = logging.getLogger(__name__)
 
@@ -129,19 +134,36 @@ def build_tiny_model(corpus: Iterable[str], out_dir: Path, profile, seed: int = 
         eos_token_id=[config.eos_token_id, config.pad_token_id], pad_token_id=config.pad_token_id, do_sample=False
     )
     n_params = sum(p.numel() for p in model.parameters())
+    pretraining = None
+    if arch.pretrain_steps:
+        pretraining = run_pretraining(model, tokenizer, texts, arch, seed)
+        log.info(
+            "tiny base pretraining: loss %.3f -> %.3f in %d steps (%d tokens, %.0f tokens/s)",
+            pretraining["loss_first"],
+            pretraining["loss_last"],
+            pretraining["steps"],
+            pretraining["tokens"],
+            pretraining["tokens_per_second"] or 0,
+        )
     with atomic_dir(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         check_round_trip(raw, tmp, texts[:50])
+        init = f"random init + {arch.pretrain_steps}-step pretraining on the SFT text" if pretraining else "random init"
         facts = {
-            "kind": "tiny (smoke-scale, random init)",
+            "kind": f"tiny (smoke-scale, {init})",
             "parameters": n_params,
             "vocab_size": vocab,
             "architecture": arch.model_dump(),
             "corpus_texts": len(texts),
             "seed": seed,
+            "pretraining": pretraining,
             "weights_sha256": sha256_files(tmp.glob("*.safetensors")),
         }
+        if pretraining:
+            history = [{"step": s, "loss": loss} for s, loss in pretraining["loss_curve"]]
+            report.plot_loss_curve(history, tmp / "loss_curve.png", f"{profile.name} base pretraining")
+        report.write_base_card(tmp, profile=profile, facts=facts)
         write_manifest(tmp, **facts)
     log.info("built smoke-scale tiny model at %s: %.2fM parameters, vocab %d", out_dir, n_params / 1e6, vocab)
     return {**facts, "path": str(out_dir)}

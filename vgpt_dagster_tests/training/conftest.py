@@ -17,6 +17,10 @@ MICRO = TinyArchitecture(
     num_key_value_heads=1,
     intermediate_size=64,
     vocab_size=512,
+    pretrain_steps=12,  # enough to see the loss fall; a second or two on this model
+    pretrain_batch_size=8,
+    pretrain_seq_len=64,
+    pretrain_lr=1e-2,
 )
 # few, large steps: enough for a LoRA on a 30k-parameter model to change its outputs
 FAST = dict(

@@ -5,8 +5,9 @@ import pytest
 from vgpt_dagster.errors import ConfigError, TrainingError
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
 from vgpt_dagster.training.device import CudaFacts, DevicePlan, DeviceRequest, launch_command, launch_env, plan_device
+from vgpt_dagster.training.kto_balance import check_kto_balance, resolve_kto_weights
 from vgpt_dagster.training.profiles import available_profiles, load_profile, resolve_base_model
-from vgpt_dagster.training.recipe import StageRecipe, check_kto_balance, load_recipe, parse_overrides
+from vgpt_dagster.training.recipe import StageRecipe, load_recipe, parse_overrides
 
 PATHS = ProjectPaths(PACKAGE_ROOT)
 A6000 = CudaFacts(True, "NVIDIA RTX A6000", 47.5, True, 2)
@@ -50,15 +51,44 @@ def test_kto_batch_of_one_is_rejected():
         load_recipe("kto", PATHS, None, {"per_device_train_batch_size": 1})
 
 
-def test_kto_weighted_ratio_must_lie_between_1_and_4_3():
-    r = StageRecipe(stage="kto", per_device_train_batch_size=4)
+def test_kto_explicit_weights_must_give_a_ratio_between_1_and_4_3():
+    r = StageRecipe(stage="kto", per_device_train_batch_size=4, kto_desirable_weight=1.0)
     assert check_kto_balance(r, 100, 100, "kto") == 1.0
-    with pytest.raises(TrainingError, match=r"ratio is 3.0 .*between 1:1 and 4:3.*kto_desirable_weight: 0.383"):
+    with pytest.raises(TrainingError, match=r"ratio is 3.0 .*between 1:1 and 4:3.*auto.*kto_desirable_weight: 0.383"):
         check_kto_balance(r, 15, 5, "data/datasets/kto")
     with pytest.raises(TrainingError, match=r"ratio is 0.5"):
         check_kto_balance(r, 50, 100, "kto")
+    # the integration case: 1.15 on a 60/40 set sampled down to 11:5
+    with pytest.raises(TrainingError, match=r"ratio is 2.53 \(1.15 x 11 : 1.0 x 5\)"):
+        check_kto_balance(r.model_copy(update={"kto_desirable_weight": 1.15}), 11, 5, "kto")
     fixed = StageRecipe(stage="kto", per_device_train_batch_size=4, kto_desirable_weight=0.383)
     assert 1 <= check_kto_balance(fixed, 15, 5, "kto") <= 4 / 3
+    with pytest.raises(TrainingError, match=r"both desirable and undesirable rows.*got 16 desirable / 0"):
+        check_kto_balance(fixed, 16, 0, "kto")
+
+
+@pytest.mark.parametrize("counts", [(11, 5), (1768, 1178), (5, 11), (100, 100), (3, 40)])
+@pytest.mark.parametrize("weights", [("auto", 1.0), (1.0, "auto"), ("auto", "auto"), ("auto", 2.0)])
+def test_kto_auto_weights_hit_the_target_ratio(counts, weights):
+    r = load_recipe("kto", PATHS, None, {"kto_desirable_weight": weights[0], "kto_undesirable_weight": weights[1]})
+    w = resolve_kto_weights(r, *counts, "kto")
+    assert w.auto and w.ratio == pytest.approx(r.kto_target_ratio, abs=1e-4)
+    assert w.desirable * counts[0] / (w.undesirable * counts[1]) == pytest.approx(1.15, rel=1e-5)
+    for given, used in zip(weights, (w.desirable, w.undesirable), strict=True):
+        assert given == "auto" or used == given  # an explicit weight is kept
+    if weights == ("auto", "auto"):
+        assert min(w.desirable, w.undesirable) == 1.0  # the minority class is weighted up, the other stays 1
+    meta = w.metadata()
+    assert meta["rows_desirable"] == counts[0] and meta["kto_weighted_ratio"] == w.ratio
+
+
+def test_kto_target_ratio_and_weight_values_are_validated():
+    assert load_recipe("kto", PATHS).kto_desirable_weight == "auto"  # the shipped default
+    with pytest.raises(ConfigError, match=r"kto_target_ratio must lie in \[1, 4/3\].*got 1.5"):
+        load_recipe("kto", PATHS, None, {"kto_target_ratio": 1.5})
+    with pytest.raises(ConfigError, match=r"key 'kto_desirable_weight'.*'atuo'"):
+        load_recipe("kto", PATHS, None, {"kto_desirable_weight": "atuo"})
+    assert load_recipe("kto", PATHS, None, parse_overrides(["kto_desirable_weight=0.8"])).kto_desirable_weight == 0.8
 
 
 def test_stage_mismatch_and_run_override_parsing():
@@ -76,8 +106,13 @@ def test_trl_and_lora_mapping_uses_this_trl_s_field_names():
     dpo = to_trl_config(load_recipe("dpo_v3", PATHS), plan, PACKAGE_ROOT / "saves" / "x", has_eval=True)
     assert dpo.loss_type == ["sigmoid", "sft"] and dpo.loss_weights == [1.0, 0.2] and dpo.beta == 0.1
     assert dpo.train_sampling_strategy == "sequential" and dpo.use_cpu and not dpo.bf16 and dpo.load_best_model_at_end
-    kto = to_trl_config(load_recipe("kto", PATHS), plan, PACKAGE_ROOT / "saves" / "x", has_eval=False)
-    assert kto.loss_type == "kto" and kto.desirable_weight == 1.15 and kto.eval_strategy == "no"
+    kto_recipe = load_recipe("kto", PATHS)
+    with pytest.raises(TrainingError, match="class weights must be resolved"):
+        to_trl_config(kto_recipe, plan, PACKAGE_ROOT / "saves" / "x", has_eval=False)
+    weights = resolve_kto_weights(kto_recipe, 11, 5, "kto")
+    kto = to_trl_config(kto_recipe, plan, PACKAGE_ROOT / "saves" / "x", has_eval=False, kto_weights=weights)
+    assert kto.loss_type == "kto" and kto.eval_strategy == "no"
+    assert (kto.desirable_weight, kto.undesirable_weight) == (weights.desirable, 1.0) == (0.522727, 1.0)
     assert to_lora_config(load_recipe("sft", PATHS)).target_modules == "all-linear"
 
 
