@@ -162,7 +162,16 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
         ev = _sample(ev, recipe.max_eval_samples, recipe.seed, "label" if stage == "kto" else None)
         if len(ev) == 0:
             ev = None
+    eval_note = None
+    if stage == "kto" and ev is not None and (len(ev) < 2 or ev["label"].n_unique() < 2):
+        # TRL's KTO eval loss needs both labels (and a batch > 1); a tiny eval split would crash early
+        # stopping on a missing eval_loss. Say so and train without eval rather than fail mid-run.
+        eval_note = f"KTO eval skipped: {eval_path} has {len(ev)} row(s) with labels {sorted(ev['label'].unique())}"
+        log.warning("%s; early stopping is off for this run.", eval_note)
+        ev = None
     rows = {"train": len(train), "eval": 0 if ev is None else len(ev)}
+    if eval_note:
+        rows["eval_note"] = eval_note
     log.info("%s data: %d train rows, %d eval rows from %s", stage, rows["train"], rows["eval"], dataset_dir)
     return StageData(
         train=Dataset.from_list(train.to_dicts()),

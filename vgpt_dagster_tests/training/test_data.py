@@ -51,3 +51,18 @@ def test_check_inputs_fails_on_a_bad_explicit_kto_weight_before_training(built, 
         check_inputs("kto", paths, micro_profile, kto_dir, None, bad)
     # the Dagster parent's call (no recipe): stage YAML + profile, whose default weight is "auto" -> passes
     assert check_inputs("kto", paths, micro_profile, kto_dir, None) == paths.base_model_dir("micro")
+
+
+def test_kto_eval_split_with_one_class_is_skipped_and_said(built, tmp_path, caplog):
+    paths, _ = built
+    _kto_set(tmp_path, 6, 4)
+    good = [r for r in kto_rows(4) if r["label"]][:1]
+    write_parquet_atomic(pl.DataFrame(good), tmp_path / "eval.parquet")  # one desirable row: no KTO eval loss
+    with caplog.at_level("WARNING"):
+        data = load_stage_data("kto", tmp_path, load_recipe("kto", paths, None, FAST))
+    assert data.eval is None and data.rows["eval"] == 0
+    assert "KTO eval skipped" in data.rows["eval_note"] and "early stopping is off" in caplog.text
+    _kto_set(tmp_path, 6, 4)
+    write_parquet_atomic(pl.DataFrame(kto_rows(8)), tmp_path / "eval.parquet")  # both labels: eval kept
+    kept = load_stage_data("kto", tmp_path, load_recipe("kto", paths, None, FAST))
+    assert kept.eval is not None and "eval_note" not in kept.rows

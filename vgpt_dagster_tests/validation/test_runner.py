@@ -100,4 +100,8 @@ def test_end_to_end_tiny_adapter(sft_adapter, full_catalog, micro_profile, tmp_p
     assert out["png"].read_bytes()[:4] == b"\x89PNG"
     passed, severity, evidence = promotion_decision(report, CFG, "tiny")
     assert severity == "WARN" and evidence["max_false_rejection_rate"] == 0.0
-    assert passed == (evidence["false_rejection_rate"] == 0.0 and evidence["hallucination_rate"] <= 0.15)
+    assert passed == (
+        evidence["false_rejection_rate"] == 0.0
+        and evidence["hallucination_rate"] <= 0.15
+        and evidence["pass_rate"] >= evidence["min_pass_rate"]
+    )
