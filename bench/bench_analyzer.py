@@ -17,7 +17,6 @@ Record the result in docs/benchmarks.md ("SQL analyzer").
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -28,17 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import describe_machine
+
 SEED = 13
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _ident(name: str) -> str:
@@ -169,7 +160,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(res))
         return 0
-    print(f"machine: nproc={os.cpu_count()}, CPU {_cpu_model()!r}, Python {platform.python_version()}")
+    print(describe_machine())
     print(f"{res['queries']} queries, {res['ok_share']:.0%} pass every rule, {args.runs} runs")
     rows = [res]
     if not args.no_compare:

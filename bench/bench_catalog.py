@@ -9,27 +9,16 @@ catalog. Record the result in docs/benchmarks.md ("Catalog").
 """
 
 import argparse
-import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from machine import describe_machine
+
 from vgpt_dagster.catalog.load import load_catalog
 from vgpt_dagster.catalog.store import write_catalog
 from vgpt_dagster.paths import ProjectPaths
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _time(fn, runs: int) -> list[float]:
@@ -47,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--schema", type=Path, default=ProjectPaths.from_env().embedded_schema)
     args = ap.parse_args(argv)
 
-    print(f"machine: nproc={os.cpu_count()} cpu={_cpu_model()!r} python={sys.version.split()[0]} {platform.platform()}")
+    print(describe_machine())
     cat = load_catalog(args.schema)  # warm the page cache and imports
     print(f"catalog: {cat.summary()}")
     with tempfile.TemporaryDirectory() as tmp:

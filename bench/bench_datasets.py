@@ -11,8 +11,6 @@ Goals: < 30 s and < 2 GB for the full schema; near-linear growth when the schema
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -20,6 +18,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe_machine
 
 
 def doubled(catalog):
@@ -105,10 +105,7 @@ def main() -> None:
             check=True,
         )
         results[sc] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"python {platform.python_version()}, {args.workers} analyzer worker(s)"
-    )
+    print(f"{describe_machine()}; {args.workers} analyzer worker(s)")
     for sc, r in results.items():
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in r["seconds"].items())
         print(

@@ -11,13 +11,14 @@ train loss and eval loss, the SFT packing ratio, and SFT on a base without pretr
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe_machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -149,7 +150,7 @@ def main() -> int:
     else:
         standin_datasets(paths)
         source = "catalog-derived stand-in datasets (real ones not built yet)"
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible; data: {source}")
+    print(f"{describe_machine()}; data: {source}")
     print(f"load average at start: {os.getloadavg()}")
     t_all, cpu_all = time.time(), time.process_time()
     t = time.time()

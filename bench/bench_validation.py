@@ -8,12 +8,12 @@ temporary folder. Prints medians and ratios; goals: >= 10x from batching, >= 200
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe_machine
 
 from vgpt_dagster.catalog.load import load_catalog
 from vgpt_dagster.datasets.config import DatasetsConfig
@@ -60,9 +60,7 @@ def main() -> None:
         catalog, build_fake_table_pairs(catalog, dc), build_fake_column_pairs(catalog, dc), ValidationConfig()
     )
     build_s = time.perf_counter() - t
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}"
-    )
+    print(f"{describe_machine()}; torch threads {torch.get_num_threads()}")
     print(f"suite build: {len(suite.cases)} cases in {build_s:.2f} s")
 
     # judge throughput: oracle answers for every case + the calibration responses
