@@ -71,13 +71,17 @@ def _sql_facts(case: Case, sqls: list[str], catalog: Catalog) -> dict[str, Any]:
     unknown_cols = sorted({f.column for a in analyses for f in a.findings if f.rule == F.UNKNOWN_COLUMN and f.column})
     joins = [j for a in analyses for j in a.joins]
     rules = {f.rule for f in problems}
+    parsed = all(a.parsed for a in analyses)
+    reads_tables = any(t.kind == "catalog" or t.resolved for a in analyses for t in a.tables)
     return {
         "analyses": analyses,
         "problems": problems,
         "sql_count": len(sqls),
-        "parsed": all(a.parsed for a in analyses),
-        "schema_valid": not (rules & _SCHEMA_RULES),
-        "nolock": F.MISSING_NOLOCK not in rules,
+        "parsed": parsed,
+        # SQL that does not parse, or names no table, earns no credit for schema validity or NOLOCK:
+        # "FROM WITH (NOLOCK) WHERE a" has no unknown objects and no missing hints only vacuously.
+        "schema_valid": parsed and reads_tables and not (rules & _SCHEMA_RULES),
+        "nolock": parsed and reads_tables and F.MISSING_NOLOCK not in rules,
         "joins_total": sum(1 for j in joins if j.complete is not None),
         "joins_complete": sum(1 for j in joins if j.complete),
         "unknown_objects": unknown,
