@@ -109,11 +109,25 @@ def atomic_dir(path: Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+STALE_TMP_SECONDS = 24 * 3600  # a build folder untouched this long belongs to a killed writer, not a live one
+
+
 def recover_dir(path: Path) -> None:
-    """Undo a swap that was killed between its two renames; remove stale temporary folders."""
+    """Undo a swap that was killed between its two renames; remove stale leftovers.
+
+    Leftovers are old copies (``<name>.old-*``) and build folders (``.<name>.*.tmp``) of writers that were
+    killed; a build folder is only removed once it is a day old, so a concurrent writer's folder is safe.
+    """
     path = Path(path)
     if not path.parent.exists():
         return
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if tmp.is_dir() and now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except FileNotFoundError:
+            pass
     olds = sorted(path.parent.glob(f"{path.name}.old-*"))
     if olds and not path.exists():
         os.replace(olds[-1], path)

@@ -60,14 +60,14 @@ def register(sub) -> None:
 
 
 def _setup(args):
-    from vgpt_dagster.catalog.load import load_catalog
+    from vgpt_dagster.catalog.load import load_default_catalog
     from vgpt_dagster.datasets.config import load_datasets_config
     from vgpt_dagster.paths import ProjectPaths
 
     paths = ProjectPaths.from_env()
     over = {"scale": args.scale} if getattr(args, "scale", None) else None
     cfg = load_datasets_config(args.config or paths.configs / "datasets.yaml", over)
-    return paths, cfg, load_catalog(paths.embedded_schema)
+    return paths, cfg, load_default_catalog(paths=paths)  # configs/catalog.yaml, as the vista_schema asset
 
 
 def _build(args) -> int:

@@ -52,7 +52,7 @@ def _training_frames(p: ProjectPaths) -> dict[str, pl.DataFrame]:
         if not missing:
             frames[kind] = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
     if missing:
-        raise MissingUpstreamError("eval_suite (it proves zero overlap with training data)", missing, "+eval_suite")
+        raise MissingUpstreamError("eval_suite (it proves zero overlap with training data)", missing, "*eval_suite")
     return frames
 
 
@@ -194,7 +194,7 @@ def model_comparison(paths: VgptPaths) -> dg.MaterializeResult:
     files = {s: p.reports_dir / f"validation_{s}.json" for s in CHECKPOINTS}
     missing = [str(f) for f in files.values() if not f.is_file()]
     if missing:
-        raise MissingUpstreamError("model_comparison", missing, "+model_comparison")
+        raise MissingUpstreamError("model_comparison", missing, "*model_comparison")
     cmp = compare_reports({s: read_report(f) for s, f in files.items()})
     out = write_comparison(cmp, p.reports_dir)
     meta = {

@@ -23,7 +23,7 @@ def sft_corpus(paths: ProjectPaths) -> list[str]:
 
     train = paths.dataset_dir("sft") / "train.parquet"
     if not train.is_file():
-        raise MissingUpstreamError("the tiny base model's tokenizer", [str(train)], "+base_model")
+        raise MissingUpstreamError("the tiny base model's tokenizer", [str(train)], "*base_model")
     df = pl.read_parquet(train, columns=["instruction", "input", "output"])
     texts = [f"{r['instruction']}\n\n{r['input']}\n{r['output']}" for r in df.iter_rows(named=True)]
     cfg_path = paths.configs / "datasets.yaml"

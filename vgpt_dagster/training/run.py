@@ -109,7 +109,18 @@ def check_inputs(
     if profile.kind == "tiny" and not any((d / "config.json").is_file() for d in candidate_model_dirs(profile, paths)):
         missing.append(str(paths.base_model_dir(profile.name) / "model.safetensors") + "  (asset base_model)")
     if missing:
-        raise MissingStageInput(f"{stage} training (profile '{profile.name}')", missing, f"+{stage}_adapter")
+        raise MissingStageInput(f"{stage} training (profile '{profile.name}')", missing, f"*{stage}_adapter")
+    if init_dir is not None:  # present, but is it readable? A truncated file would only fail in the subprocess
+        from vgpt_dagster.errors import ValidationError
+        from vgpt_dagster.training.inference import check_adapter
+
+        try:
+            check_adapter(Path(init_dir), profile.finetuning_type)
+        except ValidationError as err:
+            raise TrainingError(
+                f"{stage} training (profile '{profile.name}') continues from {init_dir}, which is damaged: {err} "
+                f"Re-materialize {INIT_STAGE[stage]}_adapter."
+            ) from None
     base_dir = resolve_base_model(profile, paths)
     if stage == "kto":
         recipe = recipe if recipe is not None else load_recipe(stage, paths, profile)
@@ -240,6 +251,9 @@ def run_stage(
     base_ref = base_model_reference(profile)
     with atomic_dir(out_dir) as tmp:
         trainer.save_model(str(tmp))
+        # Trainer.save_model pickles TrainingArguments next to the adapter; the deliverable holds no pickles
+        # (recipe.yaml records the same settings as text).
+        (tmp / "training_args.bin").unlink(missing_ok=True)
         model_io.make_relocatable(tmp, base_ref)
         if (tmp / "ref").exists():
             raise TrainingError(f"internal: a `ref` adapter was saved into {tmp}")

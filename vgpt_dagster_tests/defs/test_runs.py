@@ -91,7 +91,7 @@ def test_adapter_alone_without_upstream_files_names_them(tmp_path):
     msg = failure_messages(result)
     assert "data/datasets/dpo_v3/train.parquet" in msg
     assert "saves/tiny/sft/adapter_model.safetensors" in msg
-    assert "--select '+dpo_v3_adapter'" in msg
+    assert "--select '*dpo_v3_adapter'" in msg
 
 
 def test_datasets_alone_without_catalog_names_vista_schema(tmp_path):

@@ -87,12 +87,6 @@ def test_missing_or_corrupted_adapter_safetensors_fails_validation_clearly(built
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (report): training/run.py check_inputs only checks that the init adapter's safetensors file "
-    "exists (model_io.adapter_is_complete); a corrupted one fails inside the Pipes subprocess with "
-    "'SafetensorError: header too large' and 'External execution process failed with code 1'.",
-)
 def test_corrupted_init_adapter_fails_training_with_a_clear_message(built, tmp_path):
     src, _, _ = built
     project = copy_project(src, tmp_path / "project")

@@ -112,12 +112,6 @@ def test_adapter_alone_on_a_fresh_project_says_build_these_first(tmp_path):
     assert not project.stage_dir("tiny", "dpo_v3").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (report): MissingUpstreamError suggests `--select '+dpo_v3_adapter'`, which Dagster reads as "
-    "dpo_v3_adapter + its direct parents only; on a fresh project that command fails. '*dpo_v3_adapter' builds "
-    "everything upstream. Callers: training/run.py check_inputs, training/api.py, defs/validation.py.",
-)
 def test_build_these_first_suggestion_builds_everything_upstream():
     from vgpt_dagster.errors import MissingUpstreamError
 

@@ -231,8 +231,7 @@ def test_no_pickles_in_data_and_trainer_state_only_in_checkpoints(cli_built):
         in_checkpoint = (
             len(rel.parts) == 4 and rel.parts[1].endswith(".work") and rel.parts[2].startswith("checkpoint-")
         )
-        deliverable = len(rel.parts) == 3 and rel.name == "training_args.bin"  # see the xfail below
-        assert (in_checkpoint and f.name in TRAINER_STATE) or deliverable, f"pickle outside trainer state: {rel}"
+        assert in_checkpoint and f.name in TRAINER_STATE, f"pickle outside trainer state: {rel}"
     # and transformers reads checkpoint state back with the restricted unpickler only
     import transformers.trainer as trainer
 
@@ -242,12 +241,6 @@ def test_no_pickles_in_data_and_trainer_state_only_in_checkpoints(cli_built):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (report): TRL/transformers Trainer.save_model writes training_args.bin (torch.save pickle of "
-    "TrainingArguments) into the finished adapter folder saves/<profile>/<stage>/; training/run.py should delete "
-    "it before the atomic swap (recipe.yaml already records the arguments).",
-)
 def test_finished_models_under_saves_hold_no_pickle(cli_built):
     project, _, _, proc = cli_built
     assert proc.returncode == 0

@@ -33,7 +33,7 @@ def test_entry_point_argv_mode_trains_and_reports(built, tmp_path, capsys, monke
     assert (root.stage_dir("micro", "sft") / "adapter_model.safetensors").is_file()
     # missing upstream: KTO without a DPO adapter exits 2 with the selection to build
     assert pipes_entry.main(["--stage", "kto", "--profile", "micro", "--root", str(root.root)]) == 2
-    assert "+kto_adapter" in capsys.readouterr().err
+    assert "*kto_adapter" in capsys.readouterr().err
 
 
 def test_pipes_metadata_has_typed_plot_card_and_scalars(trained):
@@ -60,5 +60,5 @@ def test_cli_show_recipe_and_base_errors(tmp_path, capsys, monkeypatch):
     assert "Did you mean" in capsys.readouterr().err
     assert vgpt(["train", "base"]) == 2
     assert "sft/train.parquet" in capsys.readouterr().err
-    with pytest.raises(MissingUpstreamError, match=r"sft/train.parquet.*\n.*--select '\+base_model'"):
+    with pytest.raises(MissingUpstreamError, match=r"sft/train.parquet.*\n.*--select '\*base_model'"):
         build_base_model(ProjectPaths(tmp_path))

@@ -32,7 +32,7 @@ def test_argv_mode_user_error_exits_2_with_the_message_and_no_traceback(tmp_path
         timeout=120,
     )
     assert proc.returncode == 2, proc.stderr
-    assert "error: kto training (profile 'micro')" in proc.stderr and "--select '+kto_adapter'" in proc.stderr
+    assert "error: kto training (profile 'micro')" in proc.stderr and "--select '*kto_adapter'" in proc.stderr
     assert str(paths.dataset_dir("kto") / "train.parquet") in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -52,7 +52,7 @@ def test_pipes_mode_user_error_is_an_error_event_and_exit_code_2(tmp_path):
     assert not result.success
     logs = instance.all_logs(result.run_id)
     errors = [e.user_message for e in logs if e.level == logging.ERROR and not e.is_dagster_event]
-    assert any("MissingStageInput: kto training (profile 'micro')" in m and "+kto_adapter" in m for m in errors), errors
+    assert any("MissingStageInput: kto training (profile 'micro')" in m and "*kto_adapter" in m for m in errors), errors
     assert not any("Traceback" in m for m in errors)
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
     err, messages = failure.event_specific_data.error, []

@@ -112,7 +112,7 @@ def test_crash_resumes_from_checkpoint_and_keeps_previous_adapter(trained, micro
 def test_dpo_without_sft_adapter_names_files_and_selection(built, micro_profile, cpu_plan, tmp_path):
     paths, _ = built
     recipe = load_recipe("dpo_v3", paths, None, FAST)
-    with pytest.raises(TrainingError, match=r"(?s)sft_adapter.*--select '\+dpo_v3_adapter'") as err:
+    with pytest.raises(TrainingError, match=r"(?s)sft_adapter.*--select '\*dpo_v3_adapter'") as err:
         run_stage(
             "dpo_v3",
             paths=paths,
