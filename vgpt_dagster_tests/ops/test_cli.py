@@ -112,12 +112,18 @@ def test_adapter_alone_on_a_fresh_project_says_build_these_first(tmp_path):
     assert not project.stage_dir("tiny", "dpo_v3").exists()
 
 
-def test_build_these_first_suggestion_builds_everything_upstream():
+def test_build_these_first_suggestion_builds_everything_upstream(tmp_path):
     from vgpt_dagster.errors import MissingUpstreamError
+    from vgpt_dagster.training.profiles import load_profile
+    from vgpt_dagster.training.run import check_inputs
 
-    # the selection exactly as the training pre-flight check (training/run.py check_inputs) builds it
-    err = MissingUpstreamError("dpo_v3 training (profile 'tiny')", ["x"], "+dpo_v3_adapter")
-    suggested = re.search(r"--select '([^']+)'", str(err)).group(1)
+    # the hint exactly as the training pre-flight (the asset's first step) writes it on a fresh project
+    paths = make_ops_project(tmp_path / "project")
+    with pytest.raises(MissingUpstreamError) as err:
+        check_inputs(
+            "dpo_v3", paths, load_profile("tiny", paths), paths.dataset_dir("dpo_v3"), paths.stage_dir("tiny", "sft")
+        )
+    suggested = re.search(r"--select '([^']+)'", str(err.value)).group(1)
     assert _selection(suggested) == UPSTREAM_OF_DPO
 
 
