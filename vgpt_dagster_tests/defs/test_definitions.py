@@ -5,29 +5,9 @@ import pytest
 
 from vgpt_dagster.defs import build_definitions
 from vgpt_dagster.defs.datasets import AUDIT_NAMES
+from vgpt_dagster_tests.asset_groups import ASSET_GROUPS
 
-GROUPS = {
-    "catalog": {"vista_schema"},
-    "datasets": {
-        "fake_real_table_pairs",
-        "fake_column_pairs",
-        "sql_corpus",
-        "imported_datasets",
-        "sft_dataset",
-        "dpo_v3_dataset",
-        "kto_dataset",
-        "llamafactory_export",
-    },
-    "training": {"base_model", "sft_adapter", "dpo_v3_adapter", "kto_adapter"},
-    "validation": {
-        "eval_suite",
-        "validation_base",
-        "validation_sft",
-        "validation_dpo_v3",
-        "validation_kto",
-        "model_comparison",
-    },
-}
+GROUPS = {group: set(names) for group, names in ASSET_GROUPS.items()}
 
 
 @pytest.fixture(scope="module")

@@ -9,19 +9,10 @@ import pytest
 from vgpt_dagster.defs import build_definitions
 from vgpt_dagster.defs.datasets import AUDIT_NAMES
 from vgpt_dagster.defs.resources import VgptPaths
+from vgpt_dagster_tests.asset_groups import ASSET_GROUPS
 from vgpt_dagster_tests.conftest import SMOKE_OVERRIDES, make_project
 
-DATASETS = [
-    "vista_schema",
-    "fake_real_table_pairs",
-    "fake_column_pairs",
-    "sql_corpus",
-    "imported_datasets",
-    "sft_dataset",
-    "dpo_v3_dataset",
-    "kto_dataset",
-    "llamafactory_export",
-]
+DATASETS = [*ASSET_GROUPS["catalog"], *ASSET_GROUPS["datasets"]]
 
 
 def materialize(root, selection, raise_on_error=False):
@@ -113,8 +104,14 @@ def test_pairs_plus_selection_rebuilds_the_pairs_and_their_children(datasets_run
 
 SMOKE_VALIDATION = {
     "validation.yaml": {
-        "suite": {"schema_knowledge": 6, "sql_generation": 6, "hallucination": 6, "join": 4, "error_correction": 4,
-                  "business_logic": 4},
+        "suite": {
+            "schema_knowledge": 6,
+            "sql_generation": 6,
+            "hallucination": 6,
+            "join": 4,
+            "error_correction": 4,
+            "business_logic": 4,
+        },
         "holdout_size": 60,
         "probes": {"real": 4, "fake": 4},
         "generation": {"max_new_tokens": 24},
@@ -137,8 +134,10 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     for stage in ("sft", "dpo_v3", "kto"):
         cfg = json.loads((paths.stage_dir("tiny", stage) / "adapter_config.json").read_text())
         assert not cfg["base_model_name_or_path"].startswith("/")
-    reports = {s: json.loads((paths.reports_dir / f"validation_{s}.json").read_text())
-               for s in ("base", "sft", "dpo_v3", "kto")}
+    reports = {
+        s: json.loads((paths.reports_dir / f"validation_{s}.json").read_text())
+        for s in ("base", "sft", "dpo_v3", "kto")
+    }
     assert len({r["suite_version"] for r in reports.values()}) == 1
     assert reports["kto"]["checkpoint"]["adapter_dir"].endswith("kto")
     comparison = (paths.reports_dir / "model_comparison.md").read_text()

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from vgpt_dagster.paths import PACKAGE_ROOT
+from vgpt_dagster_tests.asset_groups import ASSET_GROUPS
 from vgpt_dagster_tests.ops.conftest import ARTIFACTS, chromium_or_skip, wait_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,28 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-GROUPS = {
-    "catalog": ["vista_schema"],
-    "datasets": [
-        "fake_real_table_pairs",
-        "fake_column_pairs",
-        "sql_corpus",
-        "imported_datasets",
-        "sft_dataset",
-        "dpo_v3_dataset",
-        "kto_dataset",
-        "llamafactory_export",
-    ],
-    "training": ["base_model", "sft_adapter", "dpo_v3_adapter", "kto_adapter"],
-    "validation": [
-        "eval_suite",
-        "validation_base",
-        "validation_sft",
-        "validation_dpo_v3",
-        "validation_kto",
-        "model_comparison",
-    ],
-}
+GROUPS = ASSET_GROUPS
 README_SCREENSHOT = PACKAGE_ROOT / "docs" / "images" / "asset_graph.png"
 NODE = "[class*=assetNodeContainer]"  # one per asset in the lineage graph (Dagster 1.13's CSS module name)
 UI_TIMEOUT_MS = 240_000  # a run on 2 shared cores: queue, run worker start, the step itself

@@ -63,8 +63,15 @@ def test_aphd_and_companies_are_real_in_free_mode(full_catalog):
 
 def test_unparseable_sql_earns_no_schema_or_nolock_credit(full_catalog):
     """Seen from the untrained tiny model: SQL-shaped noise must not count as schema-valid or NOLOCK-compliant."""
-    case = Case("s", "main", "sql_generation", "sql", "List AP invoices for company 1", objects_must_use=("APTH",),
-                sql_expected=True)
+    case = Case(
+        "s",
+        "main",
+        "sql_generation",
+        "sql",
+        "List AP invoices for company 1",
+        objects_must_use=("APTH",),
+        sql_expected=True,
+    )
     noise = "FROM WITH (NOLOCK)\nWHERE a WITH (NOLOCK)\nWHERE = 1\nSELECT TOP 100 a a a = a = a a a a = a"
     d = judge(case, noise, full_catalog).details
     assert d["sql_count"] >= 1 and (d["parsed"], d["schema_valid"], d["nolock"]) == (False, False, False)
