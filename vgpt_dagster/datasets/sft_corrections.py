@@ -51,32 +51,24 @@ def error_correction(
                 [q.sql],
                 wrong,
             )
+
+    def wrong_table_fix(f, written: str, explanation: str):
+        """The object's first query with ``written`` in place of its real name, corrected with ``explanation``."""
+        q = object_queries(f, 0)[0]
+        wrong = q.sql.replace(f"FROM {f.name} ", f"FROM {written} ")
+        return _rec("error_correction", rng.choice(_FIX), explanation.format(sql=fence(q.sql)), [q.sql], wrong)
+
     for v in case_variants:
         f = by_name.get(v["exact_name"])
-        if f is None:
-            continue
-        q = object_queries(f, 0)[0]
-        wrong = q.sql.replace(f"FROM {f.name} ", f"FROM {v['variant']} ")
-        yield _rec(
-            "error_correction",
-            rng.choice(_FIX),
-            f"'{v['variant']}' must be written {f.name}: the Vista database collation is binary (case-sensitive).\n\n{fence(q.sql)}",
-            [q.sql],
-            wrong,
-        )
+        if f is not None:
+            why = f"'{v['variant']}' must be written {f.name}: the Vista database collation is binary (case-sensitive)."
+            yield wrong_table_fix(f, v["variant"], why.replace("{", "{{").replace("}", "}}") + "\n\n{sql}")
     for p in pairs:
         f = by_name.get(p["real"][0])
-        if f is None:
-            continue
-        q = object_queries(f, 0)[0]
-        wrong = q.sql.replace(f"FROM {f.name} ", f"FROM {p['fake']} ")
-        yield _rec(
-            "error_correction",
-            rng.choice(_FIX),
-            f"{table_refusal(p['fake'], p['real'], {r: by_name[r].label if r in by_name else r for r in p['real']})}\n\nCorrected:\n{fence(q.sql)}",
-            [q.sql],
-            wrong,
-        )
+        if f is not None:
+            labels = {r: by_name[r].label if r in by_name else r for r in p["real"]}
+            refusal = table_refusal(p["fake"], p["real"], labels).replace("{", "{{").replace("}", "}}")
+            yield wrong_table_fix(f, p["fake"], refusal + "\n\nCorrected:\n{sql}")
     for cp in column_pairs:
         f = by_name.get(cp["table"])
         if f is None:

@@ -226,6 +226,11 @@ def dagster_cli(args: list[str], env: dict[str, str], timeout: float = 900):
     return run_cli(["dagster", *args, "-m", "vgpt_dagster.definitions"], env, timeout=timeout)
 
 
+def materialize_command(selection: str) -> list[str]:
+    """``dagster asset materialize -m vgpt_dagster.definitions --select <selection>``, for Popen-started runs."""
+    return [str(BIN / "dagster"), "asset", "materialize", "-m", "vgpt_dagster.definitions", "--select", selection]
+
+
 def output(proc) -> str:
     return (proc.stdout or "") + (proc.stderr or "")
 

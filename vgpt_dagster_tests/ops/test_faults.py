@@ -26,6 +26,7 @@ from vgpt_dagster_tests.ops.conftest import (
     copy_project,
     dagster_cli,
     make_dagster_home,
+    materialize_command,
     output,
     run_env,
     tree_hashes,
@@ -144,15 +145,7 @@ def test_two_cli_runs_needing_the_gpu_take_turns(built):
     # `dagster asset materialize` runs skip the queue: the instance's `gpu` pool (granularity op) still
     # makes the second GPU step wait for the first one's slot.
     project, home, env = built
-    cmd = [
-        str(BIN / "dagster"),
-        "asset",
-        "materialize",
-        "-m",
-        "vgpt_dagster.definitions",
-        "--select",
-        "validation_base",
-    ]
+    cmd = materialize_command("validation_base")
     procs = [
         subprocess.Popen(cmd, env=env, cwd=PACKAGE_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(2)

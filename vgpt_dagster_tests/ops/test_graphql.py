@@ -15,11 +15,11 @@ import pytest
 
 from vgpt_dagster_tests.ops.conftest import (
     ARTIFACTS,
-    BIN,
     LAUNCH_RUN,
     PACKAGE_ROOT,
     launch_assets,
     make_ops_project,
+    materialize_command,
     run_env,
     wait_for_run,
 )
@@ -164,15 +164,7 @@ mutation($id: String!) {
 def test_a_killed_run_does_not_wedge_the_gpu_pool(dagster_dev, server_project, gpu_upstream, tmp_path):
     # A CLI run on the served instance, SIGKILLed while its GPU step holds the pool's only slot.
     env = run_env(server_project, dagster_dev.home)
-    cmd = [
-        str(BIN / "dagster"),
-        "asset",
-        "materialize",
-        "-m",
-        "vgpt_dagster.definitions",
-        "--select",
-        "validation_base",
-    ]
+    cmd = materialize_command("validation_base")
     log_path = tmp_path / "killed_run.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
