@@ -124,7 +124,8 @@ def audit_dpo(
     """Balance, chosen SQL valid + NOLOCK, rejected wrong for its reason, no real object refused, no fake accepted."""
     checker = checker or SqlChecker(catalog)
     prefetch_sql(checker, texts(df, "chosen") + texts(df, "rejected"))
-    out = [audit_rejection_balance(df, cfg), *audit_sql_valid("dpo_chosen", df, "chosen", checker)]
+    balance_severity = WARN if cfg.dpo_mix == "v2_style" else ERROR
+    out = [audit_rejection_balance(df, cfg, balance_severity), *audit_sql_valid("dpo_chosen", df, "chosen", checker)]
     out.append(audit_bad_side_fails("dpo_rejected", df, "rejected", checker, catalog))
     out.append(audit_no_real_in_rejection("dpo_chosen", df, "chosen", catalog))
     out.append(audit_no_fake_in_acceptance("dpo_chosen", df, "chosen", checker, fake_names))

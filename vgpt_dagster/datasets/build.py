@@ -247,6 +247,7 @@ def build_dpo_artifact(
         audits,
         ("category", "instruction", "chosen", "rejected"),
         time.perf_counter() - t0,
+        dpo_mix=cfg.dpo_mix,
     )
 
 

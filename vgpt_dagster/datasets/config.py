@@ -12,6 +12,7 @@ Examples:
 """
 
 from pathlib import Path
+from typing import Literal
 
 import pydantic
 
@@ -37,6 +38,10 @@ DPO_CATEGORIES = (
 REJECTION_CATEGORIES = ("fake_table_rejection", "fake_column_rejection")
 ACCEPTANCE_CATEGORIES = ("real_table_acceptance",)
 HALLUCINATION_PHASE = REJECTION_CATEGORIES + ACCEPTANCE_CATEGORIES
+# ``dpo_mix: v2_style`` (the ablation's control): the shape of the original team's vgpt2_v3_dpo_v2.json -
+# 83% fake-table rejection pairs, no real-table acceptance pairs, the rest NOLOCK style pairs.
+V2_STYLE_SHARES = {"fake_table_rejection": 0.83, "nolock_style": 0.17}
+DPO_MIXES = ("v3", "v2_style")
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a SQL Server expert for Viewpoint Vista. Use only tables, views and columns that exist in "
@@ -99,6 +104,9 @@ class DatasetsConfig(StrictModel):
         "company_filter": 100,
     }
     rejection_share_band: tuple[float, float] = (0.35, 0.65)  # DPO v2 was 1.0 (all rejection, no acceptance)
+    # v3: the pairs above. v2_style: the same total, 83% fake-table rejection + 17% NOLOCK style, no acceptance
+    # pairs (the DPO ablation's control; its rejection-balance audit then only warns).
+    dpo_mix: Literal["v3", "v2_style"] = "v3"
     # KTO
     kto_size: int = pydantic.Field(3000, ge=2)
     kto_desirable_share: float = pydantic.Field(0.6, gt=0, lt=1)
@@ -152,7 +160,13 @@ class DatasetsConfig(StrictModel):
         return {c: round(self.sized(self.sft_size) * s / total) for c, s in self.sft_mix.items() if s > 0}
 
     def dpo_targets(self) -> dict[str, int]:
-        return {c: self.sized(n) for c, n in self.dpo_counts.items() if n > 0}
+        """Pairs wanted per DPO category: ``dpo_counts`` (v3), or their total in the v2-style shares."""
+        v3 = {c: self.sized(n) for c, n in self.dpo_counts.items() if n > 0}
+        if self.dpo_mix == "v3":
+            return v3
+        total = sum(v3.values())
+        rejection = round(total * V2_STYLE_SHARES["fake_table_rejection"])
+        return {"fake_table_rejection": rejection, "nolock_style": total - rejection}
 
 
 def load_datasets_config(path: Path, overrides: dict | None = None) -> DatasetsConfig:

@@ -1,0 +1,37 @@
+"""``dpo_mix: v2_style``: the DPO ablation's control set, in the shape of the team's vgpt2_v3_dpo_v2.json."""
+
+import polars as pl
+import pytest
+
+from vgpt_dagster.datasets import build as B
+from vgpt_dagster.datasets.config import DatasetsConfig, load_datasets_config
+from vgpt_dagster.errors import ConfigError
+from vgpt_dagster.paths import ProjectPaths
+
+
+def test_v2_style_build_is_83_percent_fake_table_rejection_and_warns_on_balance(catalog, cfg, checker, built, tmp_path):
+    v2 = cfg.model_copy(update={"dpo_mix": "v2_style"})
+    paths = ProjectPaths(tmp_path)
+    paths.dataset_dir("pairs").parent.mkdir(parents=True, exist_ok=True)
+    paths.dataset_dir("pairs").symlink_to(built["paths"].dataset_dir("pairs"))
+    res = B.build_dpo_artifact(catalog, v2, paths, checker)
+    df = pl.concat([pl.read_parquet(p) for p in res.outputs.values() if p.endswith(".parquet")])
+    counts = dict(df.group_by("category").len().iter_rows())
+    assert set(counts) == {"fake_table_rejection", "nolock_style"}  # no real-table acceptance pairs
+    assert abs(counts["fake_table_rejection"] / df.height - 0.83) < 0.01
+    assert df.height == sum(cfg.dpo_targets().values())  # the same size as the v3 set it is compared with
+    balance = next(a for a in res.audits if a.name == "dpo_rejection_balance")
+    assert not balance.passed and balance.severity == "WARN" and "v2_style" in balance.markdown
+    assert res.passed  # every other blocking audit holds: chosen SQL valid, rejected wrong for its reason
+    assert res.metadata["dpo_mix"] == "v2_style"
+    v3_balance = next(a for a in built["dpo"].audits if a.name == "dpo_rejection_balance")
+    assert v3_balance.passed and v3_balance.severity == "ERROR"
+
+
+def test_dpo_mix_is_validated(tmp_path):
+    assert load_datasets_config(ProjectPaths.from_env().configs / "datasets.yaml").dpo_mix == "v3"
+    bad = tmp_path / "d.yaml"
+    bad.write_text("dpo_mix: v2\n")
+    with pytest.raises(ConfigError, match=r"dpo_mix[\s\S]*'v3' or 'v2_style'"):
+        load_datasets_config(bad)
+    assert DatasetsConfig(dpo_mix="v2_style").dpo_targets() == {"fake_table_rejection": 2158, "nolock_style": 442}
