@@ -42,7 +42,14 @@ def register(sub) -> None:
     s = esub.add_parser("suite", help="eval suite commands")
     ssub = s.add_subparsers(dest="suite_command", metavar="SUBCOMMAND")
     ssub.required = True
-    b = ssub.add_parser("build", help="build the suite from the catalog and write data/validation/eval_suite.json")
+    b = ssub.add_parser(
+        "build",
+        help="build the suite from the catalog and the built pairs/datasets, write data/validation/eval_suite.json",
+        description="Build the eval suite like the eval_suite asset: held-out cases never repeat a training prompt, "
+        "no held-out name or prompt may appear in the SFT/DPO/KTO data, and the oracle must pass all but "
+        "max_oracle_drop_share (configs/validation.yaml) of the cases. Needs `vgpt data build all` first. "
+        "A broken rule exits 2 naming the rule and the records.",
+    )
     b.add_argument("--schema", metavar="PATH", help=_SCHEMA_HELP)
     b.add_argument("--out", metavar="PATH", help="output file")
     b.set_defaults(handler=run_suite_build)
@@ -133,24 +140,12 @@ def run_run(args) -> int:
 
 def run_suite_build(args) -> int:
     from vgpt_dagster.catalog.load import load_default_catalog
-    from vgpt_dagster.datasets.config import load_datasets_config
-    from vgpt_dagster.datasets.pairs import build_fake_column_pairs, build_fake_table_pairs
     from vgpt_dagster.paths import ProjectPaths
-    from vgpt_dagster.validation.cases import write_suite
-    from vgpt_dagster.validation.suite import build_eval_suite
+    from vgpt_dagster.validation.suite_rules import build_suite_file, check_suite_rules
 
     paths = ProjectPaths.from_env()
-    cfg = _config(paths)
-    catalog = load_default_catalog(args.schema)
-    ds_path = paths.configs / "datasets.yaml"
-    ds_cfg = load_datasets_config(ds_path) if ds_path.exists() else None
-    if ds_cfg is None:
-        from vgpt_dagster.datasets.config import DatasetsConfig
-
-        ds_cfg = DatasetsConfig()
-    suite = build_eval_suite(
-        catalog, build_fake_table_pairs(catalog, ds_cfg), build_fake_column_pairs(catalog, ds_cfg), cfg
-    )
-    out = write_suite(suite, Path(args.out) if args.out else paths.validation_dir / cfg.suite_file)
-    print(f"{out}: {len(suite.cases)} cases, version {suite.version}, {suite.counts()}")
+    out = Path(args.out) if args.out else None
+    suite, rules, path = build_suite_file(paths, load_default_catalog(args.schema), _config(paths), out)
+    check_suite_rules(rules, path)
+    print(f"{path}: {len(suite.cases)} cases, version {suite.version}, {suite.counts()}; rules passed")
     return 0

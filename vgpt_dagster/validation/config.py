@@ -70,6 +70,8 @@ class ValidationConfig(StrictModel):
     seed: int = 1234
     suite: SuiteSizes = SuiteSizes()
     holdout_size: int = pydantic.Field(64, ge=60)
+    # the catalog oracle must pass all but this share of the generated cases (a failed case is broken, dropped)
+    max_oracle_drop_share: float = pydantic.Field(0.01, ge=0.0, le=1.0)
     probes: ProbeSizes = ProbeSizes()
     generation: GenerationConfig = GenerationConfig()
     penalties: tuple[float, ...] = (0.0, 1.0, 10.0)  # TrustSQL cost c of a hallucination or wrong SQL
