@@ -4,7 +4,8 @@ Inputs (see docs/schema-input.md):
 
 * ``export``: a folder in the original team's shape: ``columns.json`` (required), a tables list
   (``tables.json`` or any ``*tables*.json``), ``keys.json``, ``clustered_indexes.json``,
-  ``foreign_keys.json``, ``udt_types.json``; each file ``.json`` or ``.json.gz``.
+  ``foreign_keys.json``, ``udt_types.json``, ``observed_joins.json`` (join evidence); each file ``.json`` or
+  ``.json.gz``.
 * ``information_schema``: a SQL Server ``INFORMATION_SCHEMA.COLUMNS`` CSV, or a folder holding one
   (the folder may add keys.json / foreign_keys.json / udt_types.json beside it).
 * ``store``: the Parquet folder :func:`vgpt_dagster.catalog.store.write_catalog` writes (fast path).
@@ -27,7 +28,7 @@ from vgpt_dagster.paths import ProjectPaths
 log = logging.getLogger(__name__)
 
 STORE_FORMAT = "vgpt-catalog/1"
-_OPTIONAL_STEMS = ("keys", "clustered_indexes", "foreign_keys", "udt_types")
+_OPTIONAL_STEMS = ("keys", "clustered_indexes", "foreign_keys", "udt_types", "observed_joins")
 
 
 class CatalogConfig(StrictModel):
@@ -151,6 +152,14 @@ def load_catalog(path: Path) -> Catalog:
         )
     keys = _read_list(files, "keys", records.KEY_FIELDS) + _read_list(files, "clustered_indexes", records.KEY_FIELDS)
     fks = _read_list(files, "foreign_keys", records.FK_FIELDS)
+    observed = (
+        records.check_observed_joins(
+            records.expect_list(records.read_json(files["observed_joins"]), str(files["observed_joins"])),
+            str(files["observed_joins"]),
+        )
+        if "observed_joins" in files
+        else []
+    )
     udt = (
         records.check_udt_types(records.read_json(files["udt_types"]), str(files["udt_types"]))
         if "udt_types" in files
@@ -170,6 +179,7 @@ def load_catalog(path: Path) -> Catalog:
         udt_types=udt,
         source=str(found.path),
         warnings=warnings,
+        observed_joins=observed,
     )
 
 

@@ -29,6 +29,18 @@ from functools import cached_property
 from typing import Any
 
 from vgpt_dagster.catalog import vocabulary
+from vgpt_dagster.catalog.evidence import (
+    FOREIGN_KEY,
+    HEADER_DETAIL,
+    OBSERVED,
+    JoinEvidence,
+    ObservedJoin,
+    best_shape,
+    extends_key,
+    index_observed,
+    is_company_typed,
+    pick_company_column,
+)
 from vgpt_dagster.errors import CatalogError
 
 # Index kinds in the order they are trusted as the business key (Vista keys tables by bi<Table>).
@@ -158,6 +170,7 @@ class Catalog:
     foreign_keys: tuple[ForeignKey, ...] = ()
     source: str = ""
     warnings: tuple[str, ...] = field(default=())
+    observed_joins: tuple[ObservedJoin, ...] = ()  # the join shapes Viewpoint's own views use (optional file)
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -170,6 +183,7 @@ class Catalog:
         udt_types: Mapping[str, Mapping[str, Any]] | None = None,
         source: str = "",
         warnings: Iterable[str] = (),
+        observed_joins: Iterable[Mapping[str, Any]] = (),
     ) -> "Catalog":
         """Build from records in the original team's JSON shapes (already validated by ``catalog.load``).
 
@@ -233,7 +247,11 @@ class Catalog:
             )
             for f in foreign_keys
         )
-        return cls(objects=built, foreign_keys=fks, source=source, warnings=tuple(warnings))
+        observed = tuple(
+            ObservedJoin(o["left"], o["right"], tuple((a, b) for a, b in o["on"]), o["uses"], o.get("objects") or 0)
+            for o in observed_joins
+        )
+        return cls(objects=built, foreign_keys=fks, source=source, warnings=tuple(warnings), observed_joins=observed)
 
     # -- indexes -----------------------------------------------------------------------------
     @cached_property
@@ -257,6 +275,10 @@ class Catalog:
         for fk in self.foreign_keys:
             idx.setdefault((fk.parent, fk.child), []).append(fk)
         return idx
+
+    @cached_property
+    def _observed_index(self) -> dict[tuple[str, str], list[ObservedJoin]]:
+        return index_observed(self.observed_joins)
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -335,50 +357,78 @@ class Catalog:
         return key if all(obj.column(c) for c in key) else ()
 
     def company_column(self, name: str) -> str | None:
-        """The column holding the company number of an object (APCo on APTH), or None (APVM, ARCM)."""
+        """The column holding the company number (APCo on APTH, JCCo on vrvJBLaborRates), or None (APVM, ARCM).
+
+        One rule for generators, analyzer and judge (:func:`vgpt_dagster.catalog.evidence.pick_company_column`):
+        the module's column, else a company column of the business key, else the object's only company-typed
+        column - unless a shared group (VendorGroup) or another real key partitions it.
+        """
         obj = self.resolve(name)
-        if obj is None or not obj.module:
+        if obj is None:
             return None
-        candidates = [vocabulary.COMPANY_COLUMN_OVERRIDES.get(obj.module, f"{obj.module}Co")]
-        candidates += [c for c in self.business_key(obj.name) if c.endswith("Co")]
-        for cand in candidates:
-            col = obj.column(cand)
-            if col is not None:
-                return col.name
-        return None
+        mod_col = obj.column(self.module_company_column(obj.module)) if obj.module else None
+        typed = [c.name for c in obj.columns if is_company_typed(c.name, c.data_type, c.base_type)]
+        key = self.business_key(obj.name)
+        first = obj.columns[0].name if obj.columns else None
+        return pick_company_column(mod_col.name if mod_col else None, key, typed, vocabulary.GROUP_COLUMNS, first)
 
     def module_company_column(self, module: str) -> str:
         """The company column name of a module: APCo, JCCo, PRCo, ..."""
         return vocabulary.COMPANY_COLUMN_OVERRIDES.get(module, f"{module}Co")
 
     def join_keys(self, left: str, right: str) -> tuple[tuple[str, str], ...]:
-        """Column pairs (left_col, right_col) that join two objects; () when no relationship is known.
+        """Column pairs (left_col, right_col) that join two objects; () when there is no evidence for a join."""
+        ev = self.join_evidence(left, right)
+        return ev.pairs if ev else ()
 
-        Declared foreign keys win (views map to their base tables); otherwise the business key of one
-        side whose columns all exist on the other side (APTH -> APTL on APCo, Mth, APTrans; APTH -> APVM
-        on VendorGroup, Vendor). The longer such key wins: it is the more specific relationship.
-        """
+    def join_evidence(self, left: str, right: str) -> JoinEvidence | None:
+        """Why two objects join, or None: a declared foreign key, Viewpoint's own views' join (the most used
+        shape in ``observed_joins``), or a header/detail pair of one module whose child key extends the parent's
+        business key (APTH -> APTL on APCo, Mth, APTrans). Views map to their base tables. A shared ``Seq`` or
+        ``BatchSeq`` alone is no evidence (see :mod:`vgpt_dagster.catalog.evidence`)."""
         a, b = self.resolve(left), self.resolve(right)
         if a is None or b is None or a.name == b.name:
-            return ()
+            return None
         ta, tb = self.base_table_of(a.name) or a.name, self.base_table_of(b.name) or b.name
+        return self._fk_evidence(a, b, ta, tb) or self._observed_evidence(a, b, ta, tb) or self._key_evidence(a, b)
+
+    def _fk_evidence(self, a: CatalogObject, b: CatalogObject, ta: str, tb: str) -> JoinEvidence | None:
         for parent, child, flip in ((ta, tb, False), (tb, ta, True)):
             for fk in self._fk_index.get((parent, child), ()):
                 pairs = list(zip(fk.parent_columns, fk.child_columns, strict=True))
                 if flip:
                     pairs = [(c, p) for p, c in pairs]
                 if all(a.column(x) and b.column(y) for x, y in pairs):
-                    return tuple((a.column(x).name, b.column(y).name) for x, y in pairs)
-        best: tuple[tuple[str, str], ...] = ()
-        for owner, other, owner_is_left in ((a, b, True), (b, a, False)):
-            key = self.business_key(owner.name)
-            single_non_company = len(key) == 1 and not key[0].endswith("Co")
-            if not key or set(key) <= _SURROGATE_COLUMNS or single_non_company:
+                    cols = tuple((a.column(x).name, b.column(y).name) for x, y in pairs)
+                    return JoinEvidence(cols, FOREIGN_KEY, f"declared foreign key {fk.name or '(unnamed)'}")
+        return None
+
+    def _observed_evidence(self, a: CatalogObject, b: CatalogObject, ta: str, tb: str) -> JoinEvidence | None:
+        for (x, y), flip in (((ta, tb), False), ((tb, ta), True)):
+            shapes = self._observed_index.get((x, y))
+            if not shapes:
                 continue
-            if all(other.column(c) for c in key) and len(key) > len(best):
-                pairs = tuple((owner.column(c).name, other.column(c).name) for c in key)
-                best = pairs if owner_is_left else tuple((y, x) for x, y in pairs)
-        return best
+            shape = best_shape(shapes)
+            pairs = [(q, p) for p, q in shape.on] if flip else list(shape.on)
+            if all(a.column(p) and b.column(q) for p, q in pairs):
+                cols = [(a.column(p).name, b.column(q).name) for p, q in pairs]
+                keys = dict.fromkeys([*self.business_key(a.name), *self.business_key(b.name)])
+                order = {c: i for i, c in enumerate(keys)}
+                cols.sort(key=lambda pq: (order.get(pq[0], len(order)), order.get(pq[1], len(order))))  # key order
+                return JoinEvidence(tuple(cols), OBSERVED, f"Viewpoint's views join them so {shape.uses} time(s)")
+        return None
+
+    def _key_evidence(self, a: CatalogObject, b: CatalogObject) -> JoinEvidence | None:
+        if (a.module or "") != (b.module or "") or not a.module:
+            return None
+        ka, kb = self.business_key(a.name), self.business_key(b.name)
+        for parent, pk, child, ck, parent_is_left in ((a, ka, b, kb, True), (b, kb, a, ka, False)):
+            if extends_key(pk, ck) and all(child.column(c) for c in pk):
+                pairs = tuple((parent.column(c).name, child.column(c).name) for c in pk)
+                pairs = pairs if parent_is_left else tuple((y, x) for x, y in pairs)
+                why = f"{child.name}'s key ({', '.join(ck)}) extends {parent.name}'s ({', '.join(pk)})"
+                return JoinEvidence(pairs, HEADER_DETAIL, why)
+        return None
 
     # -- suggestions -------------------------------------------------------------------------
     def suggest(self, name: str, n: int = 3) -> list[str]:
@@ -412,6 +462,7 @@ class Catalog:
             "columns": self.column_count,
             "modules": len(self.modules),
             "foreign_keys": len(self.foreign_keys),
+            "observed_joins": len(self.observed_joins),
         }
 
 

@@ -65,6 +65,13 @@ FK_FIELDS: FieldSpec = {
     "ChildTable": ((str,), True),
     "ChildColumns": ((list,), True),
 }
+OBSERVED_JOIN_FIELDS: FieldSpec = {
+    "left": ((str,), True),
+    "right": ((str,), True),
+    "on": ((list,), True),
+    "uses": ((int,), True),
+    "objects": ((int, _NONE), False),
+}
 UDT_FIELDS: FieldSpec = {
     "BaseType": ((str,), True),
     "MaxLength": ((int, _NONE), False),
@@ -220,6 +227,25 @@ def check_tables(records: Sequence[Any], source: str) -> list[dict[str, Any]]:
             )
         out.append({**rec, "name": name, "type": kind})
     return out
+
+
+def check_observed_joins(records: Sequence[Any], source: str) -> list[dict[str, Any]]:
+    """``observed_joins.json``: ``{"left", "right", "on": [[left_col, right_col], ...], "uses", "objects"}``."""
+    check_records(records, OBSERVED_JOIN_FIELDS, source)
+    for i, rec in enumerate(records):
+        on = rec["on"]
+        pairs_ok = all(isinstance(p, list) and len(p) == 2 and all(isinstance(c, str) and c for c in p) for p in on)
+        if not on or not pairs_ok:
+            raise CatalogError(
+                f"{source}: record {i} ({rec['left']}-{rec['right']}): field 'on' must be a non-empty list of "
+                f'[left_column, right_column] pairs, e.g. [["APCo", "APCo"]], got {on!r}.'
+            )
+        if rec["uses"] < 1:
+            raise CatalogError(
+                f"{source}: record {i} ({rec['left']}-{rec['right']}): field 'uses' must be at least 1 (how often "
+                f"the views use this join), got {rec['uses']!r}."
+            )
+    return list(records)
 
 
 def check_udt_types(data: Any, source: str) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ Layout of a store folder::
     columns.parquet       object, name, data_type, base_type, nullable, ordinal, max_length, precision, scale, is_identity
     keys.parquet          object, name, kind, columns (list of str)
     foreign_keys.parquet  name, parent, parent_columns, child, child_columns
+    observed_joins.parquet left, right, left_columns, right_columns, uses, objects (absent in older stores)
     manifest.json         format, source, input files with sha256, content_hash, counts, warnings
 
 Each file is written atomically and ``manifest.json`` last, so a folder with a manifest is complete.
@@ -18,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from vgpt_dagster.artifacts import read_manifest, sha256_file, sha256_files, write_manifest, write_parquet_atomic
+from vgpt_dagster.catalog.evidence import ObservedJoin
 from vgpt_dagster.catalog.load import STORE_FORMAT, detect_input
 from vgpt_dagster.catalog.model import Catalog, CatalogObject, Column, ForeignKey, Key
 from vgpt_dagster.errors import CatalogError
@@ -50,7 +52,16 @@ _SCHEMAS: dict[str, dict[str, Any]] = {
         "child": pl.String,
         "child_columns": pl.List(pl.String),
     },
+    "observed_joins": {
+        "left": pl.String,
+        "right": pl.String,
+        "left_columns": pl.List(pl.String),
+        "right_columns": pl.List(pl.String),
+        "uses": pl.Int64,
+        "objects": pl.Int64,
+    },
 }
+_OPTIONAL_FRAMES = ("observed_joins",)
 
 
 def input_files(path: Path) -> list[Path]:
@@ -79,7 +90,10 @@ def _frames(catalog: Catalog) -> dict[str, pl.DataFrame]:
     ]
     rows_k = [(o.name, k.name, k.kind, list(k.columns)) for o in objs for k in o.keys]
     rows_f = [(f.name, f.parent, list(f.parent_columns), f.child, list(f.child_columns)) for f in catalog.foreign_keys]
-    data = {"objects": rows_o, "columns": rows_c, "keys": rows_k, "foreign_keys": rows_f}
+    rows_j = [
+        (j.left, j.right, [p for p, _ in j.on], [q for _, q in j.on], j.uses, j.objects) for j in catalog.observed_joins
+    ]
+    data = {"objects": rows_o, "columns": rows_c, "keys": rows_k, "foreign_keys": rows_f, "observed_joins": rows_j}
     return {n: pl.DataFrame(data[n], schema=_SCHEMAS[n], orient="row") for n in _SCHEMAS}
 
 
@@ -114,7 +128,11 @@ def read_catalog(folder: Path) -> Catalog:
             f"{STORE_FORMAT!r}). Rebuild it with `dagster asset materialize -m vgpt_dagster.definitions --select vista_schema`."
         )
     try:
-        frames = {n: pl.read_parquet(folder / f"{n}.parquet") for n in _SCHEMAS}
+        frames = {
+            n: pl.read_parquet(folder / f"{n}.parquet")
+            for n in _SCHEMAS
+            if n not in _OPTIONAL_FRAMES or (folder / f"{n}.parquet").exists()
+        }
     except (OSError, pl.exceptions.PolarsError) as err:
         raise CatalogError(f"{folder}: catalog store is damaged ({err}). Rebuild the vista_schema asset.") from None
     cols: dict[str, list[Column]] = {}
@@ -128,8 +146,16 @@ def read_catalog(folder: Path) -> Catalog:
         for name, kind, base, module, desc in frames["objects"].iter_rows()
     }
     fks = tuple(ForeignKey(n, p, tuple(pc), c, tuple(cc)) for n, p, pc, c, cc in frames["foreign_keys"].iter_rows())
+    observed = tuple(
+        ObservedJoin(a, b, tuple(zip(ac, bc, strict=True)), u, o)
+        for a, b, ac, bc, u, o in (frames["observed_joins"].iter_rows() if "observed_joins" in frames else ())
+    )
     return Catalog(
-        objects, fks, source=manifest.get("source", str(folder)), warnings=tuple(manifest.get("warnings", ()))
+        objects,
+        fks,
+        source=manifest.get("source", str(folder)),
+        warnings=tuple(manifest.get("warnings", ())),
+        observed_joins=observed,
     )
 
 

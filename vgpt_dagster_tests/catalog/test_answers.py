@@ -78,11 +78,39 @@ def test_primary_key_on_keyid_is_a_surrogate(cat):
     assert "KeyID" not in cat.business_key("bGLAC")
 
 
-def test_join_keys_from_shared_leading_key(cat):
+def test_join_keys_header_detail_in_key_order(cat):
     assert cat.join_keys("APTH", "APTL") == (("APCo", "APCo"), ("Mth", "Mth"), ("APTrans", "APTrans"))
     assert cat.join_keys("APTL", "APTH") == (("APCo", "APCo"), ("Mth", "Mth"), ("APTrans", "APTrans"))
     assert cat.join_keys("APTL", "APTD") == tuple((c, c) for c in ("APCo", "Mth", "APTrans", "APLine"))
-    assert cat.join_keys("APTH", "APVM") == (("VendorGroup", "VendorGroup"), ("Vendor", "Vendor"))
+
+
+def test_master_lookup_needs_observed_evidence(full_catalog, small_catalog):
+    # APTH -> APVM shares VendorGroup, Vendor, but neither key extends the other: only Viewpoint's views
+    # (observed_joins, embedded in the full export) are evidence; the small fixture has no such file.
+    ev = full_catalog.join_evidence("APTH", "APVM")
+    assert ev.pairs == (("VendorGroup", "VendorGroup"), ("Vendor", "Vendor")) and ev.kind == "observed"
+    assert "30 time(s)" in ev.detail
+    assert small_catalog.join_keys("APTH", "APVM") == ()
+
+
+def test_coincidental_shared_keys_are_no_join(full_catalog):
+    # Same key (HRCo, HRRef, Seq) / (Co, Mth, BatchId, BatchSeq) by coincidence: no FK, never observed.
+    assert full_catalog.business_key("HREH") == full_catalog.business_key("HRDP") == ("HRCo", "HRRef", "Seq")
+    assert full_catalog.join_evidence("HREH", "HRDP") is None
+    assert full_catalog.join_evidence("PRAB", "PRTB") is None
+    assert full_catalog.join_evidence("APTH", "APTL").kind == "observed"
+
+
+def test_header_detail_inference_without_observed_file(small_catalog):
+    ev = small_catalog.join_evidence("APTH", "APTL")
+    assert ev.kind == "header_detail" and "extends APTH's (APCo, Mth, APTrans)" in ev.detail
+
+
+def test_company_column_found_where_the_module_has_none(full_catalog):
+    assert full_catalog.company_column("vrvJBLaborRates") == "JCCo"  # module JB, no JBCo: the leading JCCo
+    assert full_catalog.company_column("vGLEntryBatch") == "Co"  # keyed by an ID; Co among Co, InterfacingCo
+    assert full_catalog.company_column("HQAI") is None  # APCo, ARCo, JCCo, POCo: attachment index, no partition
+    assert full_catalog.company_column("DDUP") is None  # keyed by user name
 
 
 def test_join_keys_from_declared_foreign_keys(cat):

@@ -136,6 +136,7 @@ def test_store_round_trip_and_manifest(tmp_path, small_catalog, fixture_dir):
         "keys.parquet",
         "manifest.json",
         "objects.parquet",
+        "observed_joins.parquet",
     ]
     assert manifest["counts"] == small_catalog.summary()
     assert {Path(f["path"]).name for f in manifest["input_files"]} >= {"columns.json", "keys.json", "tables.json"}

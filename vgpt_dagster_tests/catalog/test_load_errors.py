@@ -233,3 +233,31 @@ def test_store_with_wrong_format_marker(tmp_path, small_catalog):
     (tmp_path / "store" / "manifest.json").write_text('{"format": "something-else"}')
     with pytest.raises(CatalogError, match=r"manifest\.json: not a catalog store \(format 'something-else'"):
         load_catalog(tmp_path / "store")
+
+
+def test_observed_joins_optional_file_loads_and_round_trips(export, tmp_path):
+    from vgpt_dagster.catalog.store import read_catalog, write_catalog
+
+    row = {"left": "bAPTH", "right": "bAPVM", "on": [["Vendor", "Vendor"], ["VendorGroup", "VendorGroup"]], "uses": 30}
+    (export / "observed_joins.json").write_text(json.dumps([row]))
+    cat = load_catalog(export)
+    assert cat.join_evidence("APTH", "APVM").kind == "observed"
+    write_catalog(cat, tmp_path / "store")
+    assert read_catalog(tmp_path / "store").join_keys("APTH", "APVM") == cat.join_keys("APTH", "APVM")
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ({"on": [["APCo"]]}, r"record 0 \(bAPTH-bAPVM\): field 'on' must be a non-empty list of \[left_column"),
+        ({"uses": 0}, r"field 'uses' must be at least 1"),
+        ({"uses": "many"}, r"field 'uses' must be an integer, got 'many'"),
+    ],
+)
+def test_bad_observed_joins_name_record_and_field(export, bad, match):
+    row = {"left": "bAPTH", "right": "bAPVM", "on": [["Vendor", "Vendor"]], "uses": 3} | bad
+    (export / "observed_joins.json").write_text(json.dumps([row]))
+    with pytest.raises(CatalogError, match=r"observed_joins\.json: record 0.*" if "uses" in bad else match):
+        load_catalog(export)
+    with pytest.raises(CatalogError, match=match):
+        load_catalog(export)
