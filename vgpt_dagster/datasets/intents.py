@@ -35,8 +35,9 @@ import pydantic
 
 from vgpt_dagster.artifacts import sha256_json
 from vgpt_dagster.config import StrictModel, build_config, read_yaml
-from vgpt_dagster.datasets.records import fence, normalise_instruction, stable_fraction
+from vgpt_dagster.datasets.records import normalise_instruction, stable_fraction
 from vgpt_dagster.errors import ConfigError, DatasetError, did_you_mean
+from vgpt_dagster.sql.render import fence
 
 SETTINGS_FILE = "library.yaml"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\(([^)]*)\))?\}")
