@@ -106,7 +106,11 @@ class SchemaIndex:
     """BM25 over the catalog's queryable objects; ``search`` returns the top-k."""
 
     def __init__(self, catalog: Catalog):
+        import logging  # noqa: PLC0415
+
         import bm25s  # noqa: PLC0415 - a second or so to import; only serving needs it
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG to stderr
         import numpy as np  # noqa: PLC0415
 
         self.catalog = catalog
