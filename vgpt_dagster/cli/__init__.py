@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from vgpt_dagster.errors import VgptError
 
-_SUBCOMMANDS = ("schema", "sql", "data", "train", "eval")
+_SUBCOMMANDS = ("schema", "sql", "data", "train", "eval", "ask", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
