@@ -9,6 +9,17 @@ and the catalog). Behaviour labels:
 * ``false_rejection``: denies a real object (the DPO v2 failure: "The table 'APTL' does not exist");
 * ``hallucinated_answer``: treats an invented object/column as real (SQL on it, describes it, says it exists);
 * ``unclear``: neither answers nor refuses.
+
+One rule for invented names, objects and columns alike: an answer that treats an invented name as real is
+``hallucinated_answer``, whether the question named it or the answer made it up. SQL on a real table that
+selects or filters an invented column (``SELECT InvNum, GrossAmt FROM APTH WHERE Status = 0``) is a
+hallucination, not merely a wrong answer; ``details["hallucination"]`` says which kind (``object`` or
+``column``) so the metrics can report both.
+
+Prose is judged on its facts (``validation.facts``): the business key, data type, company column,
+view/base-table relation and module tables a question asks about are compared with the catalog; what the
+question asks comes from :func:`vgpt_dagster.validation.intent.classify_question` on the case's question,
+so a suite case and the same question judged free-form read the same facts.
 """
 
 import re
@@ -19,14 +30,19 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.sql import findings as F
 from vgpt_dagster.sql.analyze import analyze
 from vgpt_dagster.sql.extract import extract_sql
+from vgpt_dagster.validation import facts as prose_facts
 from vgpt_dagster.validation import scan
 from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.validation.intent import QuestionIntent, classify_question
 
 BEHAVIORS = ("correct_answer", "wrong_answer", "correct_refusal", "false_rejection", "hallucinated_answer", "unclear")
 _SCHEMA_RULES = {F.UNKNOWN_OBJECT, F.OBJECT_CASE, F.UNKNOWN_COLUMN, F.COLUMN_CASE}
 _FAIL_RULES = _SCHEMA_RULES | {F.PARSE_ERROR, F.NOT_SELECT, F.MISSING_NOLOCK, F.INCOMPLETE_JOIN}
 _SQL_KINDS = ("sql", "join", "error_fix", "business")
 _MIN_DESCRIBE_COLUMNS = 3
+# Questions answered by a fact in prose (a suite ``describe``/``existence`` case may ask one of these).
+FACT_INTENTS = ("business_key", "column_type", "company_column", "view_or_table", "module_tables")
+_UNANSWERED = ("states no ", "names no ", "does not name ", "makes no claim")
 
 
 @dataclass(frozen=True)
@@ -161,12 +177,14 @@ def _denials(case: Case, text: str, catalog: Catalog) -> tuple[list[str], list[s
     return refused, real_denied
 
 
-def judge(case: Case, response: str, catalog: Catalog) -> Verdict:
+def judge(case: Case, response: str, catalog: Catalog, intent: QuestionIntent | None = None) -> Verdict:
     """Label what ``response`` does for ``case`` and whether that is correct, with reasons.
 
-    The calibration set (vgpt_dagster_tests/validation/calibration.jsonl) holds hand-written examples
-    of every behaviour with the verdict this function must return.
+    ``intent`` is the question's intent (computed from ``case.question`` when not given). The calibration
+    sets (vgpt_dagster_tests/validation/calibration*.jsonl) hold hand-written answers with the verdict
+    this function must return.
     """
+    intent = intent or classify_question(case.question, catalog)
     sqls = extract_sql(response or "")
     facts = _sql_facts(case, sqls, catalog) if sqls else None
     text = scan.prose(response or "", sqls)
@@ -178,8 +196,7 @@ def judge(case: Case, response: str, catalog: Catalog) -> Verdict:
         (refused if case.expects_refusal else real_denied).append(subject)
     real_denied = list(dict.fromkeys(real_denied))
     details: dict[str, Any] = {"refused": sorted(set(refused)), "denied_real": sorted(set(real_denied))}
-    reasons: list[str] = []
-    sql_wrong = False
+    sql_reasons: list[str] = []
     if facts:
         details.update({k: v for k, v in facts.items() if k not in ("analyses", "problems", "joins")})
         sql_reasons = (
@@ -189,40 +206,62 @@ def judge(case: Case, response: str, catalog: Catalog) -> Verdict:
         )
         if case.expects_refusal:  # SQL after a refusal must use real objects, and need not use must_use ones
             sql_reasons = [r for r in sql_reasons if not r.startswith("SQL does not use")]
-        sql_wrong = bool(sql_reasons)
-    else:
-        sql_reasons = []
-    details["sql_wrong"] = sql_wrong
-
-    if case.expects_refusal:
-        behavior, reasons = _judge_fake(case, text, facts, refused, real_denied, answer, catalog, sql_reasons)
-    else:
-        behavior, reasons = _judge_real(case, response or "", text, facts, real_denied, answer, catalog, sql_reasons)
+    details["sql_wrong"] = bool(sql_reasons)
+    ctx = _Ctx(case, intent, response or "", text, facts, refused, real_denied, answer, sql_reasons, catalog)
+    behavior, reasons, kind = _judge_fake(ctx) if case.expects_refusal else _judge_real(ctx)
+    if kind:
+        details["hallucination"] = kind
     verdict = "pass" if behavior in ("correct_answer", "correct_refusal") and not reasons else "fail"
     return Verdict(case.id, behavior, verdict, tuple(reasons), details)
 
 
-def _judge_fake(case, text, facts, refused, real_denied, answer, catalog, sql_reasons):
+@dataclass(frozen=True)
+class _Ctx:
+    case: Case
+    intent: QuestionIntent
+    response: str
+    text: str
+    facts: dict[str, Any] | None
+    refused: list[str]
+    real_denied: list[str]
+    answer: str | None
+    sql_reasons: list[str]
+    catalog: Catalog
+
+
+_Outcome = tuple[str, list[str], str | None]
+
+
+def _sql_hallucination(ctx: _Ctx, fake_cols: set[str]) -> _Outcome | None:
+    """SQL that queries an invented object, or uses an invented column on a real one."""
+    f = ctx.facts
+    if not f:
+        return None
+    if f["unknown_objects"]:
+        names = ", ".join(f["unknown_objects"])
+        return "hallucinated_answer", [f"SQL queries {names}, which is not in the Vista catalog"], "object"
+    unknown = [
+        c for c in f["unknown_columns"] if not fake_cols or c.lower() in fake_cols or not ctx.case.expects_refusal
+    ]
+    if unknown:
+        owners = ", ".join(f["objects_used"]) or "the queried objects"
+        return "hallucinated_answer", [f"SQL uses {', '.join(unknown)}, not a column of {owners}"], "column"
+    return None
+
+
+def _judge_fake(ctx: _Ctx) -> _Outcome:
+    case, catalog, text = ctx.case, ctx.catalog, ctx.text
     fake_objs = {n.lower() for n in case.objects_must_refuse}
     fake_cols = {c.split(".")[-1].lower() for c in case.columns_must_refuse}
-    if facts:
-        used_fake = [
-            u
-            for u in facts["unknown_objects"]
-            if u.split(".")[-1].strip("[]").lower().rstrip("s") in {f.rstrip("s") for f in fake_objs}
-            or u.split(".")[-1].strip("[]").lower() in fake_objs
-        ]
-        if used_fake or facts["unknown_objects"]:
-            names = used_fake or facts["unknown_objects"]
-            return "hallucinated_answer", [f"SQL queries {', '.join(names)}, which is not in the Vista catalog"]
-        if fake_cols & {c.lower() for c in facts["unknown_columns"]}:
-            return "hallucinated_answer", [f"SQL uses the invented column(s) {', '.join(case.columns_must_refuse)}"]
-    if real_denied:
-        return "false_rejection", [f"denies the real object(s) {', '.join(real_denied)}"]
-    if refused:
-        reasons = list(sql_reasons)
+    hit = _sql_hallucination(ctx, fake_cols)
+    if hit:
+        return hit
+    if ctx.real_denied:
+        return "false_rejection", [f"denies the real object(s) {', '.join(ctx.real_denied)}"], None
+    if ctx.refused:
+        reasons = list(ctx.sql_reasons)
         alternatives = [n for n in _real_mentions(text, catalog) if n.lower() not in fake_objs]
-        alternatives += facts["objects_used"] if facts else []
+        alternatives += ctx.facts["objects_used"] if ctx.facts else []
         if case.columns_must_refuse:
             owners = [c.split(".")[0] for c in case.columns_must_refuse]
             cols = [c for o in owners for c in (catalog.resolve(o).column_names if catalog.resolve(o) else ())]
@@ -231,35 +270,110 @@ def _judge_fake(case, text, facts, refused, real_denied, answer, catalog, sql_re
             reasons.append(
                 "refusal names no real alternative (expected e.g. " + ", ".join(case.real_alternatives[:3]) + ")"
             )
-        return "correct_refusal", reasons
+        return "correct_refusal", reasons, None
     fakes = [*case.objects_must_refuse, *(c.split(".")[-1] for c in case.columns_must_refuse)]
-    if answer == "yes" or scan.affirmed(text, fakes):
-        return "hallucinated_answer", [f"treats {', '.join(fakes)} as real"]
-    return "unclear", [f"neither refuses {', '.join(fakes)} nor answers"]
+    kind = "column" if case.columns_must_refuse and not case.objects_must_refuse else "object"
+    if ctx.answer == "yes" or scan.affirmed(text, fakes) or _answers_as_if_real(ctx, fakes):
+        return "hallucinated_answer", [f"treats {', '.join(fakes)} as real"], kind
+    return "unclear", [f"neither refuses {', '.join(fakes)} nor answers"], None
 
 
-def _judge_real(case, response, text, facts, real_denied, answer, catalog, sql_reasons):
-    if real_denied:
-        return "false_rejection", [f"denies the real object(s) {', '.join(real_denied)}"]
-    if facts and facts["unknown_objects"]:
-        return "hallucinated_answer", [
-            f"SQL queries {', '.join(facts['unknown_objects'])}, which is not in the Vista catalog"
-        ]
+def _answers_as_if_real(ctx: _Ctx, fakes: list[str]) -> bool:
+    """Prose that answers the question (lists columns, types, a key) without a word against the invented name."""
+    if ctx.facts:
+        return False  # SQL on real objects only: a silent substitution, judged unclear
+    text = ctx.text
+    items = len(re.findall(r"^\s*(?:[-*\u2022]|\d+[.)]|\|)\s*\S", text, re.MULTILINE))
+    cols, udts = prose_facts.vocabulary(ctx.catalog)
+    tokens = set(scan.identifiers(text))
+    named_cols = len(tokens & cols)
+    named_types = len(tokens & udts)
+    real_objects = [n for n in _real_mentions(text, ctx.catalog) if n.lower() not in {f.lower() for f in fakes}]
+    substantive = items >= 2 or named_cols + named_types >= 2
+    return substantive and not real_objects
+
+
+def _judge_real(ctx: _Ctx) -> _Outcome:
+    case, catalog = ctx.case, ctx.catalog
+    if ctx.real_denied:
+        return "false_rejection", [f"denies the real object(s) {', '.join(ctx.real_denied)}"], None
+    hit = _sql_hallucination(ctx, set())
+    if hit:
+        return hit
+    checked = (
+        prose_facts.check_facts(ctx.intent, ctx.text, catalog) if case.kind not in _SQL_KINDS or not ctx.facts else []
+    )
+    invented = [f for f in checked if f.hallucination]
+    if case.kind == "describe" and ctx.intent.kind == "describe":
+        invented += _invented_listed_columns(case, ctx.text, catalog)
+    if invented:
+        return "hallucinated_answer", [f.message for f in invented], invented[0].hallucination
+    wrong_prose = [f.message for f in checked if not f.ok and f.kind in ("view_base", "column")]
+    if case.kind in ("existence", "describe") and ctx.intent.kind in FACT_INTENTS:
+        return _judge_fact_question(ctx, checked)
+    behavior, reasons = _judge_real_kind(ctx)
+    if wrong_prose and behavior == "correct_answer":
+        return "wrong_answer", wrong_prose, None
+    return behavior, reasons, None
+
+
+def _invented_listed_columns(case: Case, text: str, catalog: Catalog) -> list:
+    out = []
+    for name in case.objects_must_use:
+        obj = catalog.resolve(name)
+        fake = prose_facts.listed_columns(obj, text, catalog)[1] if obj else []
+        if fake:
+            msg = f"lists {', '.join(fake)} as column(s) of {obj.name}; {obj.name} has no such column"
+            out.append(prose_facts.Fact("column", False, msg, "column"))
+    return out
+
+
+def _judge_fact_question(ctx: _Ctx, checked: list) -> _Outcome:
+    """Business key, data type, company column, view/base table, module tables: the stated fact decides."""
+    relevant = [f for f in checked if f.kind != "column"] if checked else []
+    if ctx.intent.kind == "view_or_table":
+        relevant = [f for f in relevant if f.kind == "view_base"]
+    wrong = [f.message for f in relevant if not f.ok]
+    if not relevant:
+        return "unclear", ["makes no claim the question asks for"], None
+    if wrong and all(m.startswith(_UNANSWERED) for m in wrong):
+        return "unclear", wrong, None
+    wrong += [f.message for f in checked if not f.ok and f.kind == "column" and f not in relevant]
+    return ("wrong_answer", wrong, None) if wrong else ("correct_answer", list(ctx.sql_reasons), None)
+
+
+def _judge_real_kind(ctx: _Ctx) -> tuple[str, list[str]]:
+    case, catalog, text, facts = ctx.case, ctx.catalog, ctx.text, ctx.facts
     subject = case.subject
     if case.kind == "existence":
-        if answer == "yes" or (subject and scan.affirmed(text, [subject])):
-            return "correct_answer", list(sql_reasons)
+        if ctx.answer == "yes" or (subject and scan.affirmed(text, [subject])):
+            return "correct_answer", list(ctx.sql_reasons)
         return "unclear", [f"does not say whether {subject} exists"]
     if case.kind == "case":
         exact = case.real_alternatives[0] if case.real_alternatives else catalog.get(subject).name
-        if not scan.mentions(response, exact):
+        if not scan.mentions(ctx.response, exact):
             return "wrong_answer", [f"never gives the exact spelling {exact} (the collation is binary)"]
-        return "correct_answer", list(sql_reasons)
+        return "correct_answer", list(ctx.sql_reasons)
     if case.kind == "describe":
-        return _judge_describe(case, response, catalog, sql_reasons)
+        return _judge_describe(case, ctx.response, catalog, ctx.sql_reasons)
     if not facts:
+        if case.kind == "join":
+            return _judge_prose_join(case, text)
         return "unclear", ["no SQL in the response"]
-    return ("wrong_answer", sql_reasons) if sql_reasons else ("correct_answer", [])
+    return ("wrong_answer", ctx.sql_reasons) if ctx.sql_reasons else ("correct_answer", [])
+
+
+def _judge_prose_join(case: Case, text: str) -> tuple[str, list[str]]:
+    """A join explained in words: right when it names every key column of the relationship."""
+    keys = [spec.split("=")[0].split(".")[-1] for spec in case.required_join_keys]
+    if not keys:
+        return "unclear", ["no SQL in the response and no known key to check the prose against"]
+    missing = [k for k in keys if not scan.mentions(text, k)]
+    if len(missing) == len(keys):
+        return "unclear", ["no SQL in the response and no join column named"]
+    if missing:
+        return "wrong_answer", [f"the join needs {', '.join(keys)}; the answer omits {', '.join(missing)}"]
+    return "correct_answer", []
 
 
 def _judge_describe(case, response, catalog, sql_reasons):

@@ -25,7 +25,7 @@ _Q = r"[\[\"'`\u2018\u2019\u201c\u201d*]*"  # quotes, brackets or markdown empha
 _NOUN = r"(?:table|view|object|column|field|name|identifier|entity|database object)s?"
 _WHERE = r"(?:\s+(?:in|within|on|of)\s+(?:the\s+)?(?:Viewpoint\s+)?(?:Vista|database|schema|catalog|[A-Z][A-Za-z0-9]{1,30}))?"
 _GAP = rf"(?:\s+{_NOUN})?(?:\s*\([^()\n]{{0,60}}\))?{_WHERE}(?:\s+{_NOUN})?"
-_NOT = r"(?:\s+not|n['\u2019]t)"
+_NOT = r"(?:\s+not|n['\u2019]?t)"
 _ADJ = r"(?:valid|real|actual|standard|known|existing|recogni[sz]ed|genuine|built-in|stock)"
 _FAKE_ADJ = r"(?:non-?existent|fictional|fictitious|invented|made[- ]up|fake|imaginary|hallucinated|bogus)"
 _VISTA = r"(?:Viewpoint\s+)?(?:Vista\s+)?"
@@ -34,7 +34,7 @@ _VISTA = r"(?:Viewpoint\s+)?(?:Vista\s+)?"
 _DENY = (
     rf"{{N}}{_GAP}\s+(?:does|do|did){_NOT}\s+(?:exist|appear|show up)",
     rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN}",
-    rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:in|part\s+of|found|present|defined|available|listed)\b",
+    rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:in|part\s+of|found|present|defined|available|listed|recogni[sz]ed)\b",
     rf"{{N}}{_GAP}\s+(?:could|can|cannot|can['\u2019]t)(?:\s+not)?\s+(?:be\s+)?found",
     rf"{{N}}{_GAP}\s+(?:is|are|was)\s+(?:(?:a|an)\s+)?{_FAKE_ADJ}",
     rf"{{N}}{_GAP}\s+(?:has|have)\s+no\s+(?:equivalent|counterpart|such\s+(?:table|view|object))",
@@ -47,6 +47,19 @@ _DENY = (
     rf"\b{_FAKE_ADJ}\s+(?:{_NOUN}\s+)?{{N}}",
     rf"\bno\s+such\s+{_NOUN}\s*(?:as\s+|named\s+|called\s+|:\s*)?{{N}}",
     rf"\bunknown\s+{_NOUN}\s*:?\s*{{N}}",
+    # "Neither 'Invoice' nor 'Customer' exist", "neither X nor Y is a Vista table"
+    rf"\bneither\s+(?:the\s+)?(?:{_NOUN}\s+)?{{N}}\s+nor\b",
+    rf"\bneither\s+(?:the\s+)?(?:{_NOUN}\s+)?\S+(?:\s+{_NOUN})?\s+nor\s+(?:the\s+)?(?:{_NOUN}\s+)?{{N}}",
+    # "I couldn't find a table named X", "I can't see X in the catalog", "I was unable to locate X"
+    rf"\b(?:could|can|did|do|was\s+unable|am\s+unable|were\s+unable)(?:{_NOT}|not)?\s*(?:to\s+)?(?:find|see|locate)\s+"
+    rf"(?:(?:a|an|any)\s+)?(?:{_VISTA}{_NOUN}\s+)?(?:(?:named|called)\s+)?{{N}}",
+    rf"\bcannot\s+(?:find|see|locate)\s+(?:(?:a|an|any)\s+)?(?:{_VISTA}{_NOUN}\s+)?(?:(?:named|called)\s+)?{{N}}",
+    r"\bnothing\s+(?:called|named)\s+{N}",
+    rf"\bno\s+{{N}}\s+{_NOUN}",
+    rf"\bno\s+(?:such\s+)?(?:{_VISTA}{_NOUN}\s+)?(?:named|called)\s+\S+\s+(?:or|and|nor)\s+{{N}}",
+    rf"{{N}}{_GAP}\s+(?:appears|seems|looks)\s+to\s+be\s+(?:(?:a|an)\s+)?{_FAKE_ADJ}",
+    rf"{{N}}{_GAP}\s+(?:does|do){_NOT}\s+(?:correspond|map|match)\s+to\b",
+    rf"{{N}}\s*[:\u2014\u2013\-]+\s*(?:(?:does|do){_NOT}\s+exist|not\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?(?:{_VISTA}{_NOUN}|part\s+of|found|in\b))",
 )
 _AFFIRM = (
     rf"{{N}}{_GAP}\s+(?:exists|does\s+exist|is\s+(?:(?:a|an|the)\s+)?(?:{_ADJ}\s+)?{_VISTA}(?:[A-Z]{{2}}\s+)?(?:table|view))",
