@@ -21,6 +21,8 @@ from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.corpus import empty_corpus, mine_sql_corpus
 from vgpt_dagster.datasets.dpo import build_dpo_dataset
 from vgpt_dagster.datasets.imports import audit_import, load_import
+from vgpt_dagster.datasets.intent_audit import audit_intents
+from vgpt_dagster.datasets.intents import intent_sft_records, library_for
 from vgpt_dagster.datasets.io import read_dataset, write_dataset
 from vgpt_dagster.datasets.kto import build_kto_dataset
 from vgpt_dagster.datasets.llamafactory import write_llamafactory_export
@@ -206,9 +208,12 @@ def build_sft_artifact(
 ) -> BuildResult:
     pairs, t0, stats = read_pairs(paths), time.perf_counter(), SftStats()
     tables, columns, cases = pairs["fake_table_pairs"], pairs["fake_column_pairs"], pairs["case_variants"]
+    library, skipped_intents = library_for(paths.root, cfg.intents_dir, catalog)
+    intents = intent_sft_records(library, cfg.seed, cfg.intent_fills_per_phrasing)
     with _checker(catalog, cfg, checker) as checker:
-        df = build_sft_dataset(catalog, tables, columns, cfg, _corpus(cfg, paths), cases, checker, stats)
+        df = build_sft_dataset(catalog, tables, columns, cfg, _corpus(cfg, paths), cases, checker, stats, intents)
         audits = A.audit_sft(df, catalog, cfg, checker)
+        audits += audit_intents(df, catalog, cfg, library, checker)
     audits.append(A.audit_holdout_leak({"sft": df}, _holdout(pairs), holdout_prompts))
     return _dataset_result(
         "sft_dataset",
@@ -222,6 +227,9 @@ def build_sft_artifact(
         dropped_for_sql=stats.dropped_sql,
         rewritten_short=stats.rewritten_short,
         duplicates_removed=stats.duplicates_removed,
+        intent_records=stats.intent_records,
+        intent_split=library.split_manifest(),
+        intents_not_in_catalog=skipped_intents,
     )
 
 

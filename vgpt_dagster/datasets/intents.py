@@ -380,6 +380,12 @@ def _split(settings: LibrarySettings, module: str, intents: list[Intent]) -> dic
     return result
 
 
+def library_for(root: Path, intents_dir: Path, catalog) -> tuple[IntentLibrary, list[str]]:
+    """The configured library (``intents_dir`` relative to the project ``root``) limited to ``catalog``."""
+    folder = intents_dir if Path(intents_dir).is_absolute() else Path(root) / intents_dir
+    return require_objects(load_intent_library(folder), lambda o, c: catalog.column(o, c) is not None)
+
+
 def load_intent_library(folder: Path) -> IntentLibrary:
     """Load and validate every module file under ``folder``; a ConfigError names file, intent and field."""
     folder = Path(folder)
@@ -433,7 +439,9 @@ def _slot_values(rng: random.Random, slots: list[str]) -> dict[str, int]:
     return {s: rng.randrange(len(SLOTS[s].values)) for s in slots}
 
 
-def training_questions(library: IntentLibrary, seed: int, per_phrasing: int) -> list[tuple[LibraryIntent, FilledQuestion]]:
+def training_questions(
+    library: IntentLibrary, seed: int, per_phrasing: int
+) -> list[tuple[LibraryIntent, FilledQuestion]]:
     """Training phrasings of training intents, each filled ``per_phrasing`` times (deterministic by seed)."""
     rng = random.Random(seed)
     out = []
@@ -482,15 +490,15 @@ def intent_sft_records(library: IntentLibrary, seed: int, per_phrasing: int) -> 
     ]
 
 
-def require_objects(library: IntentLibrary, has_object) -> tuple[IntentLibrary, list[str]]:
-    """The intents whose 'uses' objects all exist (``has_object(name)``), and the ids left out.
+def require_objects(library: IntentLibrary, has_column) -> tuple[IntentLibrary, list[str]]:
+    """The intents whose 'uses' columns all exist (``has_column(object, column)``), and the ids left out.
 
     A small or partial catalog lacks some modules: their intents cannot be answered there. The ids
     left out are reported (asset metadata), never dropped silently.
     """
     keep, skipped = [], []
     for li in library.intents:
-        (keep if all(has_object(u.split(".")[0]) for u in li.intent.uses) else skipped).append(li)
+        (keep if all(has_column(*u.split(".")) for u in li.intent.uses) else skipped).append(li)
     return IntentLibrary(library.settings, tuple(keep), library.folder), [li.id for li in skipped]
 
 

@@ -34,6 +34,11 @@ AUDIT_NAMES: dict[str, tuple[str, ...]] = {
         "sft_duplicates",
         "sft_no_real_object_rejected",
         "sft_category_distribution",
+        "sft_intent_share",
+        "sft_intent_holdout_leak",
+        "sft_natural_question_share",
+        "sft_instruction_shapes",
+        "sft_sql_feature_coverage",
         "holdout_leak",
     ),
     "dpo_v3_dataset": (

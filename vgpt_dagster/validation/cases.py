@@ -65,6 +65,13 @@ class Case:
     filters: tuple[str, ...] = ()  # predicates the reference SQL applies (business rules), e.g. "OpenYN = 'Y'"
     top: int = 0  # TOP n the question asks for (0 = none)
     variant: str = ""  # case kind: the misspelled name the question uses (apth)
+    # business cases (configs/intents): the intent's SQL for this question is the oracle; the intent's id,
+    # module, assumptions and explanation are what the judge and execution scoring compare against.
+    oracle_sql: str = ""
+    intent: str = ""
+    module: str = ""
+    assumptions: tuple[str, ...] = ()
+    explanation: str = ""
 
     @property
     def expects_refusal(self) -> bool:

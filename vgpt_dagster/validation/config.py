@@ -19,7 +19,15 @@ import pydantic
 from vgpt_dagster.config import StrictModel, read_yaml
 from vgpt_dagster.errors import ConfigError
 
-CATEGORIES = ("schema_knowledge", "sql_generation", "hallucination", "join", "error_correction", "business_logic")
+CATEGORIES = (
+    "schema_knowledge",
+    "sql_generation",
+    "hallucination",
+    "join",
+    "error_correction",
+    "business_logic",
+    "business",  # natural questions from held-out business intents (configs/intents) and the seeds' questions
+)
 
 
 class SuiteSizes(StrictModel):
@@ -31,6 +39,7 @@ class SuiteSizes(StrictModel):
     join: int = pydantic.Field(50, ge=1)
     error_correction: int = pydantic.Field(50, ge=1)
     business_logic: int = pydantic.Field(50, ge=1)
+    business: int = pydantic.Field(150, ge=1)
 
     @property
     def total(self) -> int:
