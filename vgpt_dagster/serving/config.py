@@ -49,6 +49,13 @@ class GuardConfig(StrictModel):
     reask: bool = True  # one bounded re-ask when unknown objects/columns remain
 
 
+class EffectConfig(StrictModel):
+    """The serving-effect measurement (model alone vs + retrieval vs + guard vs the whole hybrid) on the suite."""
+
+    limit: int | None = pydantic.Field(None, ge=1)  # first N suite cases (smoke runs); None = the whole suite
+    batch_size: int = pydantic.Field(32, ge=1)
+
+
 class ServingConfig(StrictModel):
     """Everything ``configs/serving.yaml`` may set."""
 
@@ -64,6 +71,7 @@ class ServingConfig(StrictModel):
     generation: ServingGeneration = ServingGeneration()
     batching: BatchingConfig = BatchingConfig()
     guard: GuardConfig = GuardConfig()
+    effect: EffectConfig = EffectConfig()
 
     @property
     def is_loopback(self) -> bool:

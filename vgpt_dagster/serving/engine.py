@@ -33,8 +33,12 @@ class PromptTooLong(VgptError):
 
 @dataclass(frozen=True)
 class AskOptions:
+    """``catalog_answers``: schema questions from the catalog; ``retrieval``: schema block + did-you-mean notes;
+    ``guard``: analyzer, repairs and the re-ask. All on is what ``vgpt ask`` / ``vgpt serve`` do."""
+
     retrieval: bool = True
     guard: bool = True
+    catalog_answers: bool = True
 
 
 @dataclass
@@ -122,9 +126,13 @@ class Engine:
 
         intent = classify_question(question, self.catalog)
         ans = Answer(question, "", "catalog", intent.kind, model=self.model_info, catalog_hash=self.catalog_hash)
-        ans.options = {"retrieval": options.retrieval, "guard": options.guard}
+        ans.options = {
+            "retrieval": options.retrieval,
+            "guard": options.guard,
+            "catalog_answers": options.catalog_answers,
+        }
         plan = _Plan(question, options, intent, ans)
-        schema = answer_schema_question(intent, self.catalog)
+        schema = answer_schema_question(intent, self.catalog) if options.catalog_answers else None
         if schema is not None:
             ans.answer, ans.facts, ans.objects_used = schema.text, schema.facts, schema.objects
             return plan

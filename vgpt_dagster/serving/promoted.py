@@ -159,3 +159,9 @@ def serving_manifest(served: ServedModel, catalog) -> dict:
 
 def write_serving_manifest(paths: ProjectPaths, manifest: dict) -> Path:
     return write_json_atomic(paths.data / "serving" / MANIFEST_NAME, manifest)
+
+
+def promote(paths: ProjectPaths, profile_name: str, catalog) -> tuple[dict, Path]:
+    """The ``promoted_model`` asset's work: select the served model and write the serving manifest."""
+    manifest = serving_manifest(select_served_model(paths, profile_name), catalog)
+    return manifest, write_serving_manifest(paths, manifest)

@@ -1,0 +1,120 @@
+"""What each part of the serving path adds, measured on the eval suite with the behaviour judge.
+
+Four configurations of the same loaded model, every suite case asked the same way:
+
+* ``model``: the question alone (what the validation reports score);
+* ``model+retrieval``: the retrieved schema block in the prompt, invented names reported with did-you-mean;
+* ``model+retrieval+guard``: plus the analyzer, the deterministic repairs and the one re-ask;
+* ``hybrid``: plus schema questions answered from the catalog (what ``vgpt serve`` does).
+
+Each row: pass rate, hallucination rate, false-rejection rate (``validation.metrics``), how many answers were
+re-asked, and how many invalid answers the guard refused. Plus recall@k of the oracle's objects in retrieval.
+"""
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from vgpt_dagster.serving.engine import AskOptions, Engine
+from vgpt_dagster.serving.retrieval import recall_at_k
+
+MODES: dict[str, AskOptions] = {
+    "model": AskOptions(retrieval=False, guard=False, catalog_answers=False),
+    "model+retrieval": AskOptions(retrieval=True, guard=False, catalog_answers=False),
+    "model+retrieval+guard": AskOptions(retrieval=True, guard=True, catalog_answers=False),
+    "hybrid": AskOptions(retrieval=True, guard=True, catalog_answers=True),
+}
+
+
+def _answers(engine: Engine, questions: list[str], options: AskOptions, batch_size: int) -> list:
+    out = []
+    for start in range(0, len(questions), batch_size):
+        chunk = questions[start : start + batch_size]
+        out.extend(engine.answer_batch(chunk, [options] * len(chunk)))
+    return out
+
+
+def measure_serving_effect(
+    engine: Engine,
+    cases: Sequence,
+    penalties: Sequence[float],
+    batch_size: int = 32,
+    modes: Sequence[str] = tuple(MODES),
+) -> dict:
+    """Rows per mode (pass / hallucination / false-rejection rates, re-asks, refusals) + retrieval recall@k."""
+    from vgpt_dagster.errors import VgptError  # noqa: PLC0415
+    from vgpt_dagster.validation.judge import judge  # noqa: PLC0415
+    from vgpt_dagster.validation.metrics import compute_metrics  # noqa: PLC0415
+
+    cases = list(cases)
+    rows = []
+    for mode in modes:
+        t0 = time.perf_counter()
+        answers = _answers(engine, [c.question for c in cases], MODES[mode], batch_size)
+        texts = [a.answer if not isinstance(a, VgptError) else f"(error: {a})" for a in answers]
+        verdicts = [judge(c, t, engine.catalog) for c, t in zip(cases, texts, strict=True)]
+        m = compute_metrics(verdicts, cases, penalties)
+        ok = [a for a in answers if not isinstance(a, VgptError)]
+        rows.append(
+            {
+                "mode": mode,
+                "n": m["n"],
+                "pass_rate": m["pass_rate"],
+                "hallucination_rate": m["hallucination_rate"],
+                "false_rejection_rate": m["false_rejection_rate"],
+                "sql_responses": m["sql_responses"],
+                "schema_valid_rate": m["schema_valid_rate"],
+                "reasked": sum(a.reasked for a in ok),
+                "refused_invalid_sql": sum(a.refused_invalid_sql for a in ok),
+                "catalog_answers": sum(a.source == "catalog" for a in ok),
+                "errors": len(answers) - len(ok),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+        )
+    recall = recall_at_k(engine.index.index, cases, (1, engine.cfg.retrieval.top_k, 8))
+    return {
+        "rows": rows,
+        "recall_at_k": {str(k): {"recall": r.recall, "cases": r.cases} for k, r in recall.items()},
+        "model": engine.model_info,
+        "catalog_hash": engine.catalog_hash,
+        "cases": len(cases),
+    }
+
+
+def effect_markdown(result: dict) -> str:
+    """The table for docs/results.md and the asset's metadata."""
+
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    lines = [
+        "| configuration | pass | hallucination | false rejection | SQL answers | re-asked | invalid SQL refused |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['mode']} | {pct(r['pass_rate'])} | {pct(r['hallucination_rate'])} | "
+            f"{pct(r['false_rejection_rate'])} | {r['sql_responses']} | {r['reasked']} | {r['refused_invalid_sql']} |"
+        )
+    rec = ", ".join(f"@{k}: {pct(v['recall'])}" for k, v in result["recall_at_k"].items())
+    lines.append("")
+    lines.append(f"Retrieval recall of the oracle's objects ({result['cases']} cases): {rec}.")
+    return "\n".join(lines)
+
+
+def run_serving_effect(paths, profile_name: str, suite, catalog) -> tuple[dict, Path, Path]:
+    """Load the served model of ``profile_name`` once, measure every mode, write data/reports/serving_effect.*."""
+    from vgpt_dagster.artifacts import write_json_atomic, write_text_atomic  # noqa: PLC0415
+    from vgpt_dagster.serving.config import load_serving_config  # noqa: PLC0415
+    from vgpt_dagster.serving.promoted import _validation_config, select_served_model  # noqa: PLC0415
+
+    cfg = load_serving_config(paths, {"profile": profile_name})
+    served = select_served_model(paths, cfg.profile, cfg.adapter, cfg.require_promoted)
+    engine = Engine(paths, cfg, served, catalog).load()
+    cases = suite.cases[: cfg.effect.limit] if cfg.effect.limit else suite.cases
+    result = measure_serving_effect(engine, cases, _validation_config(paths).penalties, cfg.effect.batch_size)
+    result["suite_version"] = suite.version
+    md = f"# Serving effect ({served.status}: {served.profile}/{served.stage})\n\n{effect_markdown(result)}\n"
+    json_path = write_json_atomic(paths.reports_dir / "serving_effect.json", result)
+    md_path = write_text_atomic(paths.reports_dir / "serving_effect.md", md)
+    return result, json_path, md_path
