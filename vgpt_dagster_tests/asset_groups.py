@@ -20,5 +20,9 @@ ASSET_GROUPS: dict[str, tuple[str, ...]] = {
         "validation_dpo_v3",
         "validation_kto",
         "model_comparison",
+        "serving_effect",
     ),
+    "serving": ("promoted_model",),
 }
+# Promised assets that no scheduled job runs (slow on the CPU; materialized on demand): see defs/jobs.py.
+ON_DEMAND: tuple[str, ...] = ("serving_effect",)

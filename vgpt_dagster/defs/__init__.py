@@ -4,10 +4,10 @@ import dagster as dg
 
 
 def build_definitions() -> dg.Definitions:
-    from vgpt_dagster.defs import catalog, datasets, jobs, training, validation
+    from vgpt_dagster.defs import catalog, datasets, jobs, serving, training, validation
     from vgpt_dagster.defs.resources import default_resources
 
-    modules = (catalog, datasets, training, validation)
+    modules = (catalog, datasets, training, validation, serving)
     return dg.Definitions(
         assets=[a for m in modules for a in dg.load_assets_from_modules([m])],
         asset_checks=[c for m in modules for c in dg.load_asset_checks_from_modules([m])],

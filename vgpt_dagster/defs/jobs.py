@@ -2,12 +2,15 @@
 
 import dagster as dg
 
+# Assets too slow for every run on the CPU (serving_effect asks the whole suite four times): materialized on demand.
+ON_DEMAND = ("serving_effect",)
+
 # The whole pipeline on the embedded defaults: schema -> datasets -> base model -> SFT -> DPO v3 -> KTO
 # -> validation of every checkpoint -> comparison. `make pipeline` runs this job.
 vgpt_pipeline = dg.define_asset_job(
     name="vgpt_pipeline",
-    selection=dg.AssetSelection.all(),
-    description="Everything, from the Vista schema to the model comparison report.",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*ON_DEMAND),
+    description="Everything, from the Vista schema to the model comparison report and the serving manifest.",
     executor_def=dg.in_process_executor,
 )
 
@@ -15,7 +18,7 @@ vgpt_pipeline = dg.define_asset_job(
 # nightly re-validation". Reads the eval suite and adapters from disk.
 nightly_revalidation = dg.define_asset_job(
     name="nightly_revalidation",
-    selection=dg.AssetSelection.groups("validation") - dg.AssetSelection.assets("eval_suite"),
+    selection=dg.AssetSelection.groups("validation") - dg.AssetSelection.assets("eval_suite", *ON_DEMAND),
     description="Re-run the validation suite on the current base model and adapters, then the comparison.",
     executor_def=dg.in_process_executor,
 )
