@@ -91,6 +91,17 @@ class DatasetsConfig(StrictModel):
         "negatives": 0.12,
     }
     min_sql_generation_share: float = 0.25
+    # Business intents (configs/intents/, docs/datasets.md): the share of sql_generation records that come
+    # from the intent library's training split, the audit's floor, and how many slot fillings each phrasing gets.
+    intents_dir: Path = Path("configs/intents")  # relative paths: to the project root
+    intent_share: float = pydantic.Field(0.3, ge=0, le=1)
+    min_intent_share: float = pydantic.Field(0.3, ge=0, le=1)
+    intent_fills_per_phrasing: int = pydantic.Field(16, ge=1, le=200)
+    # Audits of what the instructions ask (datasets/intent_audit.py): natural questions (no raw object name),
+    # distinct instruction shapes (names and literals masked; scaled by `scale`), SQL feature coverage.
+    min_natural_question_share: float = pydantic.Field(0.08, ge=0, le=1)
+    min_instruction_shapes: int = pydantic.Field(3000, ge=0)
+    min_feature_share: float = pydantic.Field(0.002, ge=0, le=1)
     min_output_chars: int = 50
     max_short_output_share: float = 0.0  # outputs < min_output_chars are rewritten, so none should remain
     max_duplicate_share: float = 0.0  # near-duplicate instructions (normalised text) left after dedup
@@ -144,6 +155,11 @@ class DatasetsConfig(StrictModel):
             raise ValueError(
                 f"sft_mix gives sql_generation {share:.0%} of records; at least "
                 f"min_sql_generation_share={self.min_sql_generation_share:.0%} is required"
+            )
+        if self.intent_share < self.min_intent_share:
+            raise ValueError(
+                f"intent_share={self.intent_share:.0%} is below min_intent_share={self.min_intent_share:.0%}: at least "
+                "that share of sql_generation records must come from the business-intent library"
             )
         lo, hi = self.rejection_share_band
         if not 0 <= lo < hi <= 1:

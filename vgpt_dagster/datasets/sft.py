@@ -33,6 +33,7 @@ class SftStats:
     dropped_short: int = 0
     duplicates_removed: int = 0
     dropped_sql_examples: list[dict] = field(default_factory=list)
+    intent_records: int = 0  # sql_generation records taken from the business-intent library
 
 
 def train_rows(df: pl.DataFrame | None) -> list[dict]:
@@ -51,8 +52,13 @@ def build_sft_dataset(
     case_variants: pl.DataFrame | None = None,
     checker: SqlChecker | None = None,
     stats: SftStats | None = None,
+    intents: list[dict] | None = None,
 ) -> pl.DataFrame:
-    """Contract columns + ``split`` (train/eval), about ``cfg.sft_size * cfg.scale`` records."""
+    """Contract columns + ``split`` (train/eval), about ``cfg.sft_size * cfg.scale`` records.
+
+    ``intents``: candidate records from the business-intent library's training split
+    (``datasets.intents.intent_sft_records``); ``cfg.intent_share`` of the sql_generation target is taken from them.
+    """
     rng = random.Random(cfg.seed)
     checker = checker or SqlChecker(catalog)
     stats = stats if stats is not None else SftStats()
@@ -77,10 +83,16 @@ def build_sft_dataset(
     for category in targets:  # fixed order: config order, so a seed gives the same data
         pool = pools[category]
         rng.shuffle(pool)
-        kept, rest = _take(pool, targets[category], seen, checker, cfg, stats)
+        want = targets[category]
+        if category == "sql_generation" and intents:  # business questions first: intent_share of the target
+            got = _take(_shuffled(intents, rng), round(want * cfg.intent_share), seen, checker, cfg, stats)[0]
+            stats.intent_records = len(got)
+            chosen += got
+            want -= len(got)
+        kept, rest = _take(pool, want, seen, checker, cfg, stats)
         chosen += kept
         leftovers[category] = rest
-        if len(kept) < targets[category]:
+        if len(kept) < want:
             log.info("SFT category %s: pool gave %d of %d records", category, len(kept), targets[category])
     # A short category's deficit is filled from the others in mix order (sql_generation first).
     deficit = sum(targets.values()) - len(chosen)
@@ -97,6 +109,12 @@ def build_sft_dataset(
         "SFT: %d records, %d dropped for SQL, %d duplicates", len(chosen), stats.dropped_sql, stats.duplicates_removed
     )
     return to_frame(chosen, "sft", cfg.system_prompt, cfg.holdout_fraction)
+
+
+def _shuffled(records: list[dict], rng: random.Random) -> list[dict]:
+    out = list(records)
+    rng.shuffle(out)
+    return out
 
 
 def _take(pool: list[dict], n: int, seen: set[str], checker: SqlChecker, cfg: DatasetsConfig, stats: SftStats):

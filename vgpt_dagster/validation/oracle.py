@@ -11,7 +11,10 @@ from vgpt_dagster.validation.sqlrender import display_columns, render_join, rend
 
 
 def reference_sql(case: Case, catalog: Catalog) -> str:
-    """The SQL that answers a SQL-kind case: one object, or a join chain over ``objects_must_use``."""
+    """The SQL that answers a SQL-kind case: the case's own oracle SQL (business intents), else one object
+    or a join chain over ``objects_must_use``."""
+    if case.oracle_sql:
+        return case.oracle_sql
     objs = [catalog.get(o).name for o in case.objects_must_use]
     cols_needed = [c.split(".")[-1] for c in case.columns_must_use]
     if len(objs) >= 2:
@@ -95,4 +98,6 @@ def oracle_answer(case: Case, catalog: Catalog) -> str:
         lines += [f"- {c} ({obj.column(c).type_sql})" for c in cols if obj.column(c)]
         return "\n".join(lines)
     sql = reference_sql(case, catalog)
+    if case.oracle_sql and case.explanation:
+        return f"{sql_block(sql)}\n\n{case.explanation}"
     return sql_block(sql)

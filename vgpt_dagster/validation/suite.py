@@ -12,8 +12,10 @@ from collections.abc import Iterable
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.datasets.intents import IntentLibrary
 from vgpt_dagster.errors import ValidationError
 from vgpt_dagster.validation import curated
+from vgpt_dagster.validation.business import business_cases, default_library
 from vgpt_dagster.validation.cases import Case, Suite, check_unique_ids
 from vgpt_dagster.validation.config import CATEGORIES, ValidationConfig
 from vgpt_dagster.validation.holdout import build_holdout, build_probes, training_fakes
@@ -226,15 +228,19 @@ def build_eval_suite(
     column_pairs_df: pl.DataFrame,
     cfg: ValidationConfig,
     exclude_prompts: Iterable[str] = (),
+    intents: IntentLibrary | None = None,
 ) -> Suite:
     """The whole suite (main + held-out + probes), oracle-checked, sized per ``cfg``.
 
     ``exclude_prompts``: training questions (e.g. every SFT/DPO/KTO instruction) the held-out set must not repeat.
+    ``intents``: the business-intent library (default: the one configs/datasets.yaml names); the ``business``
+    category asks its held-out part.
     """
     from vgpt_dagster.validation.judge import judge  # noqa: PLC0415 - needs the analyzer
     from vgpt_dagster.validation.oracle import oracle_answer  # noqa: PLC0415
 
     b = _Builder(catalog, cfg)
+    lib = intents or default_library(catalog)
     sizes = {c: getattr(cfg.suite, c) for c in CATEGORIES}
     gen = {c: int(sizes[c] * _HEADROOM) + 2 for c in CATEGORIES}
     by_cat = {
@@ -244,6 +250,7 @@ def build_eval_suite(
         "join": _join_cases(b, gen["join"]),
         "error_correction": _error_cases(b, column_pairs_df, gen["error_correction"]),
         "business_logic": curated.business_cases(catalog, gen["business_logic"], b.company),
+        "business": business_cases(catalog, gen["business"], lib, cfg.seed),
     }
     train = training_fakes(pairs_df, column_pairs_df)
     extra = {
@@ -285,6 +292,7 @@ def build_eval_suite(
             "dropped": dropped,
             "sizes": targets,
             "training_fakes_checked": len(train),
+            "intent_split": lib.split_manifest(),
         },
     )
 
