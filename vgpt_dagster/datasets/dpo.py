@@ -17,8 +17,9 @@ from vgpt_dagster.datasets.records import normalise_instruction, sample, to_fram
 from vgpt_dagster.datasets.sft import train_rows
 from vgpt_dagster.datasets.sft_sources import fence
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
-from vgpt_dagster.datasets.sqlgen import ObjectFacts, ident, join_candidates, object_facts, render_select
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, join_candidates, object_facts
 from vgpt_dagster.datasets.sqlpool import join_query, object_queries
+from vgpt_dagster.sql.render import ident, render_select
 
 FAKE_ASKS = (
     "Query the {x} table for company {co}.",

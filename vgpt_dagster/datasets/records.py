@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import polars as pl
 
+from vgpt_dagster.sql.render import fence  # noqa: F401 - the one definition; dataset builders import it here
+
 _WS = re.compile(r"\s+")
 _NONWORD = re.compile(r"[^a-z0-9_ ]+")
 _DIGITS = re.compile(r"\d+")
@@ -46,11 +48,6 @@ def normalise_instruction(text: str) -> str:
     """Dedup key for near-duplicates: case, punctuation, whitespace and numbers ignored."""
     t = _DIGITS.sub("0", text.lower())
     return _WS.sub(" ", _NONWORD.sub(" ", t)).strip()
-
-
-def fence(sql: str) -> str:
-    """SQL as a Markdown ```sql block (what answers contain and ``extract_sql`` finds)."""
-    return f"```sql\n{sql}\n```"
 
 
 def sft_record(category: str, instruction: str, output: str, sqls: list[str], input_text: str = "") -> dict:

@@ -11,8 +11,9 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.language import column_refusal, table_refusal
 from vgpt_dagster.datasets.records import fence
 from vgpt_dagster.datasets.records import sft_record as _rec
-from vgpt_dagster.datasets.sqlgen import ObjectFacts, ident, render_select
+from vgpt_dagster.datasets.sqlgen import ObjectFacts
 from vgpt_dagster.datasets.sqlpool import join_query, object_queries
+from vgpt_dagster.sql.render import ident, render_select
 
 _FIX = (
     "Fix this query.",

@@ -1,49 +1,20 @@
 """Convention-following T-SQL built from the catalog: NOLOCK on every table, company filter, full join keys.
 
-Everything here is text assembly over real catalog names, so the SQL is right by construction; the
-analyzer still checks every statement (``sqlcheck``) before it goes into a dataset.
-
-Examples:
-    >>> ident("Order"), ident("APCo")
-    ('[Order]', 'APCo')
-    >>> print(render_select(["APCo", "Mth"], "APTH", where=["APCo = 1"], top=10))
-    SELECT TOP 10 APCo, Mth
-    FROM APTH WITH (NOLOCK)
-    WHERE APCo = 1
+Everything here is text assembly over real catalog names (rendered by ``vgpt_dagster.sql.render``), so the
+SQL is right by construction; the analyzer still checks every statement (``sqlcheck``) before it goes into a
+dataset.
 """
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from vgpt_dagster.catalog.model import Catalog, CatalogObject, Column
+from vgpt_dagster.sql.render import IDENT, ident
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# T-SQL reserved words that occur as Vista column names; bracketed so the SQL parses.
-_RESERVED = frozenset(
-    "ADD ALL ALTER AND ANY AS ASC AUTHORIZATION BACKUP BEGIN BETWEEN BREAK BROWSE BULK BY CASCADE CASE CHECK "
-    "CHECKPOINT CLOSE CLUSTERED COALESCE COLLATE COLUMN COMMIT COMPUTE CONSTRAINT CONTAINS CONTINUE CONVERT CREATE "
-    "CROSS CURRENT CURSOR DATABASE DBCC DEALLOCATE DECLARE DEFAULT DELETE DENY DESC DISK DISTINCT DISTRIBUTED DOUBLE "
-    "DROP DUMP ELSE END ERRLVL ESCAPE EXCEPT EXEC EXECUTE EXISTS EXIT EXTERNAL FETCH FILE FILLFACTOR FOR FOREIGN "
-    "FREETEXT FROM FULL FUNCTION GOTO GRANT GROUP HAVING HOLDLOCK IDENTITY IF IN INDEX INNER INSERT INTERSECT INTO "
-    "IS JOIN KEY KILL LEFT LIKE LINENO LOAD MERGE NATIONAL NOCHECK NONCLUSTERED NOT NULL NULLIF OF OFF OFFSETS ON "
-    "OPEN OPTION OR ORDER OUTER OVER PERCENT PIVOT PLAN PRECISION PRIMARY PRINT PROC PROCEDURE PUBLIC RAISERROR READ "
-    "RECONFIGURE REFERENCES REPLICATION RESTORE RESTRICT RETURN REVERT REVOKE RIGHT ROLLBACK ROWCOUNT RULE SAVE "
-    "SCHEMA SELECT SET SETUSER SHUTDOWN SOME STATISTICS TABLE TABLESAMPLE TEXTSIZE THEN TO TOP TRAN TRANSACTION "
-    "TRIGGER TRUNCATE UNION UNIQUE UNPIVOT UPDATE USE USER VALUES VARYING VIEW WAITFOR WHEN WHERE WHILE WITH "
-    "WITHIN LEVEL DATE TIME TYPE STATUS SOURCE ACTION NAME VALUE TEXT YEAR MONTH DAY".split()
-)
 NUMERIC = frozenset({"numeric", "decimal", "money", "float", "smallmoney", "real"})
 INTEGER = frozenset({"int", "smallint", "tinyint", "bigint"})
 DATES = frozenset({"smalldatetime", "datetime", "date", "datetime2"})
 STRINGS = frozenset({"varchar", "char", "nvarchar", "nchar"})
-
-
-@cache
-def ident(name: str) -> str:
-    """A column or object name as it must appear in SQL (bracketed if reserved or unusual)."""
-    return name if _IDENT.match(name) and name.upper() not in _RESERVED else f"[{name}]"
 
 
 def literal(col: Column, i: int = 0) -> str:
@@ -60,36 +31,6 @@ def literal(col: Column, i: int = 0) -> str:
     if t == "char" and col.data_type == "bYN":
         return "'Y'" if i % 2 == 0 else "'N'"
     return f"'{col.name[:3].upper()}{i + 1}'"
-
-
-def render_select(
-    columns: Sequence[str],
-    obj: str,
-    *,
-    alias: str | None = None,
-    where: Sequence[str] = (),
-    group_by: Sequence[str] = (),
-    order_by: Sequence[str] = (),
-    top: int | None = None,
-    joins: Sequence[str] = (),
-) -> str:
-    """Assemble one SELECT; ``columns`` and ``where`` are already-rendered expressions."""
-    head = f"SELECT TOP {top} " if top else "SELECT "
-    src = f"{ident(obj)} {alias} WITH (NOLOCK)" if alias else f"{ident(obj)} WITH (NOLOCK)"
-    lines = [head + ", ".join(columns), f"FROM {src}", *joins]
-    if where:
-        lines.append("WHERE " + "\n  AND ".join(where))
-    if group_by:
-        lines.append("GROUP BY " + ", ".join(group_by))
-    if order_by:
-        lines.append("ORDER BY " + ", ".join(order_by))
-    return "\n".join(lines)
-
-
-def join_clause(right: str, alias: str, pairs: Sequence[tuple[str, str]], left_alias: str, kind: str = "INNER") -> str:
-    """``INNER JOIN APTL l WITH (NOLOCK) ON h.APCo = l.APCo AND ...`` over every key column pair."""
-    on = " AND ".join(f"{left_alias}.{ident(a)} = {alias}.{ident(b)}" for a, b in pairs)
-    return f"{kind} JOIN {ident(right)} {alias} WITH (NOLOCK)\n  ON {on}"
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: facts are cached per object
@@ -132,7 +73,7 @@ def object_facts(catalog: Catalog) -> list[ObjectFacts]:
         obj = catalog.objects[name]
         if not obj.columns or (obj.kind == "table" and catalog.views_of(name)):
             continue
-        if not _IDENT.match(name):
+        if not IDENT.match(name):
             continue
         by_type: dict[str, list[str]] = {"n": [], "d": [], "t": []}
         for c in obj.columns:

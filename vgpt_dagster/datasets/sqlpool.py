@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets.sqlgen import ObjectFacts, ident, join_clause, literal, render_select
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, literal
+from vgpt_dagster.sql.render import ident, join_clause, render_select
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections.abc import Callable
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.sql.render import company_filter, key_display_columns, render_join, render_select
 from vgpt_dagster.validation.cases import Case
 from vgpt_dagster.validation.pool import join_pool
-from vgpt_dagster.validation.sqlrender import display_columns, render_join, render_select
 
 _ASK = (
     "Fix this query:\n\n{sql}",
@@ -48,8 +48,8 @@ def broken_cases(
     for i in range(n):
         mistake, c, obj = i % 6, company(i), objs[i % len(objs)]
         cc = catalog.company_column(obj)
-        cols = display_columns(catalog, obj, n=4)
-        good = render_select(obj, cols, cc, c)
+        cols = key_display_columns(catalog, obj, n=4)
+        good = render_select(cols, obj, where=company_filter(cc, c))
         extra: dict = {"objects_must_use": (obj,), "company_filter_required": True, "company": c}
         if mistake == 0:
             broken = good.replace(" WITH (NOLOCK)", "")
@@ -57,8 +57,8 @@ def broken_cases(
             left, right = joins[i % len(joins)]
             pairs = catalog.join_keys(left, right)
             lcc = catalog.company_column(left)
-            sel = [f"a.{x}" for x in display_columns(catalog, left, n=3)]
-            broken = render_join(left, right, pairs[1:], sel, lcc, c)
+            sel = [f"a.{x}" for x in key_display_columns(catalog, left, n=3)]
+            broken = render_join(left, right, pairs[1:], sel, company_filter(lcc, c, "a"))
             extra = {
                 "objects_must_use": (left, right),
                 "company_filter_required": True,
@@ -70,7 +70,7 @@ def broken_cases(
         elif mistake == 3 and fake_cols:
             table, fake, real = fake_cols[i % len(fake_cols)]
             tc = catalog.company_column(table)
-            broken = render_select(table, [*catalog.business_key(table)[:2], fake], tc, c)
+            broken = render_select([*catalog.business_key(table)[:2], fake], table, where=company_filter(tc, c))
             extra = {
                 "objects_must_use": (table,),
                 "company_filter_required": True,
@@ -78,7 +78,7 @@ def broken_cases(
                 "columns_must_use": (f"{table}.{real}",),
             }
         elif mistake == 4:
-            broken = render_select(obj, cols)
+            broken = render_select(cols, obj)
         else:
             broken = f"UPDATE {obj} SET {cols[-1]} = {cols[-1]} WHERE {cc} = {c}"
             extra["objects_must_use"] = (obj,)

@@ -6,8 +6,8 @@ refusals name the real alternative.
 """
 
 from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.sql.render import company_filter, fence, key_display_columns, render_join, render_select
 from vgpt_dagster.validation.cases import Case
-from vgpt_dagster.validation.sqlrender import display_columns, render_join, render_select, sql_block
 
 
 def reference_sql(case: Case, catalog: Catalog) -> str:
@@ -20,15 +20,14 @@ def reference_sql(case: Case, catalog: Catalog) -> str:
     if len(objs) >= 2:
         left, right = objs[0], objs[1]
         pairs = catalog.join_keys(left, right)
-        cols = [f"a.{c}" for c in display_columns(catalog, left, n=3)]
-        cols += [f"b.{c}" for c in display_columns(catalog, right, cols_needed, n=4) if f"a.{c}" not in cols]
+        cols = [f"a.{c}" for c in key_display_columns(catalog, left, n=3)]
+        cols += [f"b.{c}" for c in key_display_columns(catalog, right, cols_needed, n=4) if f"a.{c}" not in cols]
         company = case.company if case.company_filter_required else None
-        return render_join(left, right, pairs, cols, catalog.company_column(left), company)
+        return render_join(left, right, pairs, cols, company_filter(catalog.company_column(left), company, "a"))
     obj = objs[0]
-    filters = list(case.filters)
     company_col = catalog.company_column(obj) if case.company_filter_required else None
-    cols = display_columns(catalog, obj, cols_needed)
-    return render_select(obj, cols, company_col, case.company, filters, top=case.top or None)
+    where = [*company_filter(company_col, case.company), *case.filters]
+    return render_select(key_display_columns(catalog, obj, cols_needed), obj, where=where, top=case.top or None)
 
 
 def _label(catalog: Catalog, name: str) -> str:
@@ -44,16 +43,13 @@ def _refusal(case: Case, catalog: Catalog) -> str:
         obj_name, col = case.columns_must_refuse[0].split(".", 1)
         obj = catalog.get(obj_name)
         real_cols = [c for c in case.real_alternatives if obj.column(c)] or list(
-            display_columns(catalog, obj.name, n=3)
+            key_display_columns(catalog, obj.name, n=3)
         )
         text = f"{obj.name} has no column named '{col}'. Use {', '.join(real_cols)} instead."
         if case.sql_expected:
             cc = catalog.company_column(obj.name)
-            text += "\n\n" + sql_block(
-                render_select(
-                    obj.name, display_columns(catalog, obj.name, real_cols[:1]), cc, case.company if cc else None
-                )
-            )
+            cols = key_display_columns(catalog, obj.name, real_cols[:1])
+            text += "\n\n" + fence(render_select(cols, obj.name, where=company_filter(cc, case.company)))
         return text
     fake = case.objects_must_refuse[0]
     lead = "No. " if case.kind == "existence" else ""
@@ -62,8 +58,8 @@ def _refusal(case: Case, catalog: Catalog) -> str:
         text += f" Use {alt} ({_label(catalog, alt)}) instead."
         if case.sql_expected:
             cc = catalog.company_column(alt)
-            sql = render_select(alt, display_columns(catalog, alt), cc, (case.company or 1) if cc else None, top=10)
-            text += "\n\n" + sql_block(sql)
+            where = company_filter(cc, case.company or 1)
+            text += "\n\n" + fence(render_select(key_display_columns(catalog, alt), alt, where=where, top=10))
     return text
 
 
@@ -84,7 +80,7 @@ def oracle_answer(case: Case, catalog: Catalog) -> str:
             f"the object is spelled {exact} ({_label(catalog, exact)})."
         )
         if case.sql_expected:
-            text += "\n\n" + sql_block(reference_sql(case, catalog))
+            text += "\n\n" + fence(reference_sql(case, catalog))
         return text
     if case.kind == "describe":
         name = catalog.get(case.subject).name
@@ -99,5 +95,5 @@ def oracle_answer(case: Case, catalog: Catalog) -> str:
         return "\n".join(lines)
     sql = reference_sql(case, catalog)
     if case.oracle_sql and case.explanation:
-        return f"{sql_block(sql)}\n\n{case.explanation}"
-    return sql_block(sql)
+        return f"{fence(sql)}\n\n{case.explanation}"
+    return fence(sql)

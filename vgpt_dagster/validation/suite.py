@@ -14,13 +14,13 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.intents import IntentLibrary
 from vgpt_dagster.errors import ValidationError
+from vgpt_dagster.sql.render import key_display_columns
 from vgpt_dagster.validation import curated
 from vgpt_dagster.validation.business import business_cases, default_library
 from vgpt_dagster.validation.cases import Case, Suite, check_unique_ids
 from vgpt_dagster.validation.config import CATEGORIES, ValidationConfig
 from vgpt_dagster.validation.holdout import build_holdout, build_probes, training_fakes
 from vgpt_dagster.validation.pool import english_real_names, join_pool, object_pool
-from vgpt_dagster.validation.sqlrender import display_columns
 
 log = logging.getLogger(__name__)
 _HEADROOM = 1.2  # generate 20% more than needed so dropping a broken case never leaves a category short
@@ -101,7 +101,7 @@ def _sql_cases(b: _Builder, n: int) -> list[Case]:
     for i in range(n):
         name, c = b.obj(i + 7), b.company(i)
         cc = b.catalog.company_column(name)
-        cols = display_columns(b.catalog, name, n=4)[-2:]
+        cols = key_display_columns(b.catalog, name, n=4)[-2:]
         where = f" for company {c}" if cc else ""
         q = (
             f"Write SQL to list {', '.join(cols)} from {name}{where}."
