@@ -139,7 +139,7 @@ class Engine:
         ans.source = "model"
         block = ""
         if options.retrieval:  # invented names are reported (with did-you-mean) before the model is asked
-            ans.notes = [not_found_text(self.catalog, o.text) for o in intent.objects if o.exact is None]
+            ans.notes = self._unknown_names(intent)
             plan.retrieved = [
                 r.name for r in retrieve_objects(self.index.index, question, self.cfg.retrieval.top_k, intent)
             ]
@@ -151,6 +151,15 @@ class Engine:
         ]
         self._check_fits(plan.messages)
         return plan
+
+    def _unknown_names(self, intent) -> list[str]:
+        """A sentence (with did-you-mean) per invented object the question names or its SQL reads."""
+        from vgpt_dagster.sql.analyze import analyze  # noqa: PLC0415
+
+        names = [o.text for o in intent.objects if o.exact is None]
+        for sql in getattr(intent, "sql", ()) or ():
+            names += [f.object for f in analyze(sql, self.catalog).findings if f.rule == "unknown_object" and f.object]
+        return [not_found_text(self.catalog, n) for n in dict.fromkeys(names)]
 
     def _prompt_tokens(self, messages: list[dict]) -> int:
         text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
