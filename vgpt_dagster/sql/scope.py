@@ -22,31 +22,28 @@ from sqlglot import exp
 
 from vgpt_dagster.catalog.model import CatalogObject
 from vgpt_dagster.sql.lookup import CatalogMemo
-from vgpt_dagster.sql.parse import Statement, position
+from vgpt_dagster.sql.parse import Statement, position, statement_kind
+from vgpt_dagster.sql.procedural import Module
 
 _NOLOCK_HINTS = frozenset({"NOLOCK", "READUNCOMMITTED"})
 _SYSTEM_SCHEMAS = frozenset({"sys", "information_schema"})
+_SYSTEM_DATABASES = frozenset({"master", "msdb", "tempdb", "model"})
+# SQL Server's compatibility catalog views (``sysobjects`` ...): not Vista objects, in any schema.
+SYSTEM_VIEWS = frozenset(
+    {
+        "sysobjects", "syscolumns", "systypes", "sysindexes", "sysindexkeys", "sysusers", "syscomments",
+        "sysdepends", "sysforeignkeys", "sysreferences", "sysconstraints", "sysprotects", "syspermissions",
+        "sysfilegroups", "sysfiles", "sysmembers", "sysdatabases", "syslogins", "sysprocesses", "syslanguages",
+        "sysservers", "sysaltfiles", "syscacheobjects", "syscharsets", "sysconfigures", "syscurconfigs",
+        "sysdevices", "syslockinfo", "sysmessages", "sysperfinfo", "sysremotelogins", "sysoledbusers",
+        "sysfulltextcatalogs", "sysjobs", "sysjobhistory", "sysjobsteps", "sysschedules", "sysjobschedules",
+        "syscursors", "sysxlogins", "sysopentapes", "sysproperties",
+    }
+)  # fmt: skip
+PSEUDO_TABLES = frozenset({"inserted", "deleted"})  # a trigger's rows before/after the change
 _WRITE_TYPES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.TruncateTable, exp.Create, exp.Alter)
-_KINDS = {
-    exp.Insert: "INSERT",
-    exp.Update: "UPDATE",
-    exp.Delete: "DELETE",
-    exp.Merge: "MERGE",
-    exp.Drop: "DROP",
-    exp.TruncateTable: "TRUNCATE",
-    exp.Create: "CREATE",
-    exp.Alter: "ALTER",
-    exp.Execute: "EXEC",
-    exp.Declare: "DECLARE",
-    exp.Set: "SET",
-    exp.IfBlock: "IF",
-    exp.WhileBlock: "WHILE",
-    exp.Grant: "GRANT",
-    exp.Revoke: "REVOKE",
-    exp.Use: "USE",
-}
 # Row sources that cannot be checked against the catalog (their columns are unknown to us).
-OPAQUE_KINDS = frozenset({"temp", "table_variable", "function", "system", "unknown", "created"})
+OPAQUE_KINDS = frozenset({"temp", "table_variable", "function", "system", "unknown", "created", "pseudo"})
 
 
 @dataclass(eq=False)
@@ -55,7 +52,7 @@ class Source:
 
     name: str
     alias: str | None
-    kind: str  # catalog, cte, temp, table_variable, derived, function, system, created, unknown
+    kind: str  # catalog, cte, temp, table_variable, derived, function, system, pseudo, created, unknown
     obj: CatalogObject | None
     nolock: bool
     write: bool
@@ -113,6 +110,12 @@ class StatementInfo:
     scopes: list[Scope]
     columns: list[ColumnUse]
     nodes: tuple[exp.Expression, ...] = ()  # every node of ``node`` in breadth-first order (see find_all)
+    module: Module | None = None  # the procedure, function, trigger or view the statement belongs to
+    role: str | None = None  # header, cursor, label (see parse.Statement)
+
+    @property
+    def in_module_body(self) -> bool:
+        return self.module is not None and self.role != "header"
 
     def find_all(self, *types: type) -> list:
         """``node.find_all(*types)`` from the node list walked once (same nodes, same order)."""
@@ -136,22 +139,6 @@ def node_position(node: exp.Expression | None, sql: str) -> tuple[int | None, in
     if sql:
         return position(sql, meta["start"])
     return meta.get("line"), meta.get("col")
-
-
-def statement_kind(node: exp.Expression) -> str:
-    """SELECT, SELECT INTO, INSERT, UPDATE, ... or the keyword of a raw command (PRINT)."""
-    if isinstance(node, exp.Select):
-        return "SELECT INTO" if node.args.get("into") else "SELECT"
-    if isinstance(node, exp.SetOperation):
-        return "SELECT"
-    if isinstance(node, exp.Command):
-        return str(node.this).upper()
-    if isinstance(node, (exp.Column, exp.Anonymous)):  # BREAK / CONTINUE / RETURN / RAISERROR(...)
-        return node.name.upper()
-    for typ, kind in _KINDS.items():
-        if isinstance(node, typ):
-            return kind
-    return type(node).__name__.upper()
 
 
 def has_nolock(table: exp.Table) -> bool:
@@ -181,8 +168,20 @@ def _target_table(node: exp.Expression | None) -> exp.Table | None:
     return node if isinstance(node, exp.Table) else None
 
 
+def is_system_object(t: exp.Table) -> bool:
+    """``sys.objects``, ``INFORMATION_SCHEMA.COLUMNS``, ``sysobjects``, ``master.dbo.sysdatabases``."""
+    db, name = t.text("db").lower(), t.name.lower()
+    return db in _SYSTEM_SCHEMAS or name in SYSTEM_VIEWS or t.text("catalog").lower() in _SYSTEM_DATABASES
+
+
 def _table_source(
-    t: exp.Table, ctes: dict[str, exp.CTE], memo: CatalogMemo, sql: str, write: bool, created: bool = False
+    t: exp.Table,
+    ctes: dict[str, exp.CTE],
+    memo: CatalogMemo,
+    sql: str,
+    write: bool,
+    created: bool = False,
+    trigger: bool = False,
 ) -> Source:
     ident = t.this
     alias = t.alias or None
@@ -195,8 +194,10 @@ def _table_source(
         kind, name = "temp", ("##" if ident.args.get("global_") else "#") + name
     elif not isinstance(ident, exp.Identifier):
         kind, name = "function", ident.sql("tsql") if ident is not None else "?"
-    elif db in _SYSTEM_SCHEMAS:
-        kind, name = "system", f"{t.text('db')}.{name}"
+    elif is_system_object(t):
+        kind, name = "system", ".".join(p for p in (t.text("catalog"), t.text("db"), name) if p)
+    elif trigger and not db and name.lower() in PSEUDO_TABLES:
+        kind = "pseudo"
     elif not db and name.lower() in ctes:
         cte = ctes[name.lower()]
         kind, outputs = "cte", _outputs(cte.this, cte.args["alias"].columns if cte.args.get("alias") else None)
@@ -248,8 +249,8 @@ def _write_targets(nodes: tuple[exp.Expression, ...]) -> tuple[set[int], set[int
     writes: set[int] = set()
     created: set[int] = set()
     not_tables: set[int] = set()
-    for grant in find_all(nodes, exp.Grant, exp.Revoke):  # securables of GRANT/REVOKE are not reads
-        writes.update(id(t) for t in grant.find_all(exp.Table))
+    for grant in find_all(nodes, exp.Grant, exp.Revoke):  # securables of GRANT/REVOKE are not table references
+        not_tables.update(id(t) for t in grant.find_all(exp.Table))
     for node in find_all(nodes, *_WRITE_TYPES, exp.Into):
         targets = [id(t) for t in write_target_tables(node) if isinstance(t, exp.Table)]
         writes.update(targets)
@@ -261,18 +262,65 @@ def _write_targets(nodes: tuple[exp.Expression, ...]) -> tuple[set[int], set[int
     return writes, created, not_tables
 
 
+@dataclass(eq=False)
+class _Walk:
+    """What building the scopes of one statement shares."""
+
+    ctes: dict[str, exp.CTE]
+    memo: CatalogMemo
+    sql: str
+    writes: set[int]
+    skip: set[int]
+    trigger: bool
+    sources: dict[int, Source] = field(default_factory=dict)
+
+    def table(self, t: exp.Table, created: bool = False) -> Source:
+        write = id(t) in self.writes
+        return _table_source(t, self.ctes, self.memo, self.sql, write, created, trigger=self.trigger)
+
+
+def _build_scope(snode: exp.Expression, parent: "Scope | None", w: _Walk) -> Scope:
+    scope = Scope(snode, parent)
+    if isinstance(snode, exp.Select):
+        scope.output_aliases = frozenset(e.alias.lower() for e in snode.expressions if e.alias)
+    src_nodes = _scope_source_nodes(snode)
+    aliases = {n.alias.lower() for n in src_nodes if n.alias}
+    alias_targets = [t.name.lower() for t in snode.args.get("tables") or ()]
+    for sn in src_nodes:
+        if isinstance(sn, exp.Table):
+            is_target = isinstance(snode, (exp.Update, exp.Delete)) and sn is snode.this
+            if is_target and not sn.alias and sn.name.lower() in aliases and not sn.text("db"):
+                w.skip.add(id(sn))  # UPDATE h ... FROM APTH h: `h` names the alias, not a table
+                alias_targets.append(sn.name.lower())
+                continue
+            src = w.sources[id(sn)] = w.table(sn)
+        else:
+            src = _derived_source(sn, w.sql)
+        scope.sources.append(src)
+        scope.by_key.setdefault(src.key, src)
+    for key in alias_targets:
+        if key in scope.by_key:
+            scope.by_key[key].write = True
+    return scope
+
+
 def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInfo:
-    """Collect the statement's kind, table references, scopes and column uses."""
+    """Collect the statement's kind, table references, scopes and column uses.
+
+    Inside a trigger (``stmt.module.kind == "TRIGGER"``) ``inserted``/``deleted`` are the trigger's rows
+    (kind ``pseudo``); SQL Server's catalog (``sys.*``, ``INFORMATION_SCHEMA.*``, ``sysobjects`` ...) is
+    kind ``system`` everywhere. Neither is a Vista object, neither is unknown.
+    """
     node = stmt.node
     nodes = tuple(node.walk())  # breadth-first, as Expression.find_all
-    ctes = {c.alias.lower(): c for c in find_all(nodes, exp.CTE)}
     writes, created, skip = _write_targets(nodes)
     # also skipped: alias references (UPDATE h ... FROM APTH h), procedure names, DELETE alias targets
     for ex in find_all(nodes, exp.Execute):
         skip.add(id(ex.this))
     for d in find_all(nodes, exp.Delete):
         skip.update(id(t) for t in d.args.get("tables") or ())
-    sources: dict[int, Source] = {}
+    trigger = stmt.module is not None and stmt.module.kind == "TRIGGER"
+    w = _Walk({c.alias.lower(): c for c in find_all(nodes, exp.CTE)}, memo, sql, writes, skip, trigger)
     scopes: list[Scope] = []
     scope_of: dict[int, Scope] = {}
     for snode in find_all(nodes, exp.Select, exp.Update, exp.Delete):
@@ -281,39 +329,16 @@ def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInf
         parent = snode.parent
         while parent is not None and id(parent) not in scope_of:
             parent = parent.parent
-        scope = Scope(snode, scope_of.get(id(parent)) if parent is not None else None)
-        if isinstance(snode, exp.Select):
-            scope.output_aliases = frozenset(e.alias.lower() for e in snode.expressions if e.alias)
-        src_nodes = _scope_source_nodes(snode)
-        aliases = {n.alias.lower() for n in src_nodes if n.alias}
-        alias_targets = [t.name.lower() for t in snode.args.get("tables") or ()]
-        for sn in src_nodes:
-            if isinstance(sn, exp.Table):
-                is_target = isinstance(snode, (exp.Update, exp.Delete)) and sn is snode.this
-                if is_target and not sn.alias and sn.name.lower() in aliases and not sn.text("db"):
-                    skip.add(id(sn))  # UPDATE h ... FROM APTH h: `h` names the alias, not a table
-                    alias_targets.append(sn.name.lower())
-                    continue
-                src = _table_source(sn, ctes, memo, sql, id(sn) in writes)
-                sources[id(sn)] = src
-            else:
-                src = _derived_source(sn, sql)
-            scope.sources.append(src)
-            scope.by_key.setdefault(src.key, src)
-        for key in alias_targets:
-            if key in scope.by_key:
-                scope.by_key[key].write = True
+        scope = _build_scope(snode, scope_of.get(id(parent)) if parent is not None else None, w)
         scopes.append(scope)
         scope_of[id(snode)] = scope
-    refs: list[Source] = []
-    for t in find_all(nodes, exp.Table):
-        if id(t) in skip:
-            continue
-        src = sources.get(id(t)) or _table_source(t, ctes, memo, sql, id(t) in writes, id(t) in created)
-        refs.append(src)
+    tables = [t for t in find_all(nodes, exp.Table) if id(t) not in skip]
+    refs = [w.sources.get(id(t)) or w.table(t, id(t) in created) for t in tables]
     refs.sort(key=lambda s: (s.line or 0, s.col or 0))
     columns = _column_uses(nodes, scope_of, sql)
-    return StatementInfo(node, statement_kind(node), stmt.line, stmt.col, refs, scopes, columns, nodes)
+    return StatementInfo(
+        node, statement_kind(node), stmt.line, stmt.col, refs, scopes, columns, nodes, stmt.module, stmt.role
+    )
 
 
 def _column_uses(nodes: tuple[exp.Expression, ...], scope_of: dict[int, Scope], sql: str) -> list[ColumnUse]:

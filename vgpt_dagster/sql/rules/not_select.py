@@ -4,6 +4,10 @@ INSERT/UPDATE/DELETE/MERGE/DROP/TRUNCATE/CREATE/ALTER/SELECT INTO on a database 
 procedure and administrative commands (GRANT, DBCC, ...) are errors. Work on temp tables (``#t``) and
 table variables (``@t``) is scratch space, not a change to Vista, so it is allowed, as are DECLARE/SET.
 
+Code objects: ``CREATE/ALTER PROCEDURE|FUNCTION|TRIGGER|VIEW`` is reported once, at its header; the
+statements of its body are the module's own work (a procedure is there to change data) and are not
+reported one by one. ``--allow-writes`` (``require_select=False``) checks a procedure file without it.
+
 Examples:
     >>> from vgpt_dagster.sql.analyze import analyze
     >>> from vgpt_dagster.catalog.model import Catalog
@@ -47,6 +51,13 @@ def check(ctx: RuleContext) -> list[Finding]:
         return []
     findings: list[Finding] = []
     for info in ctx.statements:
+        if info.role == "header":
+            m = info.module
+            msg = f"{info.kind} defines {m.name}: a request for data must be answered with SELECT only."
+            findings.append(Finding(NOT_SELECT, ERROR, msg, info.line, info.col, object=m.name))
+            continue
+        if info.in_module_body:
+            continue
         for node in info.find_all(*_WRITES, exp.Execute, exp.Into, exp.Command, exp.Grant, exp.Revoke):
             if isinstance(node, exp.Execute):
                 proc = node.this.sql("tsql") if isinstance(node.this, exp.Expression) else "a procedure"
