@@ -64,6 +64,7 @@ class Repair:
     repairs: list[str] = field(default_factory=list)
     before: tuple[Finding, ...] = ()
     after: tuple[Finding, ...] = ()
+    objects: tuple[str, ...] = ()  # catalog objects the repaired SQL reads
 
     @property
     def ok(self) -> bool:
@@ -209,21 +210,29 @@ def repair_sql(sql: str, catalog: Catalog, company: int | None = None) -> Repair
             repairs.append("missing_nolock: WITH (NOLOCK) added")
             text = fixed
     after = analyze(text, catalog) if repairs else first
-    return Repair(sql, text, repairs, first.findings, after.findings)
+    return Repair(sql, text, repairs, first.findings, after.findings, after.catalog_objects)
 
 
-def alternatives(findings: list[Finding], catalog: Catalog) -> dict[str, list[str]]:
-    """Real names for every unknown object (did-you-mean) and unknown column (the object's closest columns)."""
+def alternatives(findings: list[Finding], catalog: Catalog, objects: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Real names for every unknown object (did-you-mean) and unknown column (the object's closest columns).
+
+    An unqualified unknown column is looked up on the query's only catalog object (``objects``) when there is one.
+    """
     out: dict[str, list[str]] = {}
     for f in findings:
         if f.rule == UNKNOWN_OBJECT and f.object:
             out.setdefault(f.object, catalog.suggest(f.object, 3))
         elif f.rule == UNKNOWN_COLUMN and f.column:
-            obj = catalog.resolve(f.object) if f.object else None
+            owner = f.object or (objects[0] if len(objects) == 1 else None)
+            obj = catalog.resolve(owner) if owner else None
             names = list(obj.column_names) if obj else []
             close = difflib.get_close_matches(f.column, names, n=3, cutoff=0.4) or names[:3]
             out.setdefault(f"{obj.name}.{f.column}" if obj else f.column, close)
     return out
+
+
+def _objects(repairs: list[Repair]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(o for r in repairs for o in r.objects))
 
 
 def reask_message(failed: list[Repair], catalog: Catalog, retrieved: list[str]) -> str:
@@ -231,7 +240,7 @@ def reask_message(failed: list[Repair], catalog: Catalog, retrieved: list[str]) 
     findings = [f for r in failed for f in r.after if f.severity == "error"]
     lines = ["Your SQL is not valid against the Vista catalog:"]
     lines += [f"- {f.message}" for f in findings[:8]]
-    alts = alternatives(findings, catalog)
+    alts = alternatives(findings, catalog, _objects(failed))
     if alts:
         lines.append("Real alternatives:")
         lines += [f"- {name}: {', '.join(real) or '(none)'}" for name, real in alts.items()]
@@ -245,7 +254,7 @@ def refusal_text(failed: list[Repair], catalog: Catalog, retrieved: list[str]) -
     """Said instead of passing invalid SQL on: what is wrong and which real objects exist."""
     findings = [f for r in failed for f in r.after if f.severity == "error"]
     problems = "; ".join(dict.fromkeys(f.message for f in findings[:5]))
-    alts = alternatives(findings, catalog)
+    alts = alternatives(findings, catalog, _objects(failed))
     real = list(dict.fromkeys([*[a for v in alts.values() for a in v], *retrieved]))[:6]
     text = f"I could not write valid SQL for this against the Vista catalog ({problems})."
     if real:
