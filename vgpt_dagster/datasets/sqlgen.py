@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vgpt_dagster.catalog.model import Catalog, CatalogObject, Column
-from vgpt_dagster.sql.render import IDENT, ident
+from vgpt_dagster.sql.render import IDENT, display_columns, ident
 
 NUMERIC = frozenset({"numeric", "decimal", "money", "float", "smallmoney", "real"})
 INTEGER = frozenset({"int", "smallint", "tinyint", "bigint"})
@@ -57,13 +57,7 @@ class ObjectFacts:
 
     def display_columns(self, n: int = 6) -> list[str]:
         """Key columns first, then descriptive ones: what a person would SELECT."""
-        cols = list(dict.fromkeys([*self.key, *self.texts[:2], *self.dates[:1], *self.numeric[:2]]))
-        for c in self.obj.column_names:
-            if len(cols) >= n:
-                break
-            if c not in cols and c != "KeyID" and not c.startswith("ud"):
-                cols.append(c)
-        return cols[:n]
+        return display_columns(self.obj, [*self.key, *self.texts[:2], *self.dates[:1], *self.numeric[:2]], n)[:n]
 
 
 def object_facts(catalog: Catalog) -> list[ObjectFacts]:
