@@ -1,0 +1,87 @@
+"""Which weights are served: promoted when a gate passed, else the newest adapter said so, or a clear refusal."""
+
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from vgpt_dagster.serving.promoted import ServingError, select_served_model
+from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.validation.judge import Verdict
+from vgpt_dagster.validation.metrics import compute_metrics
+from vgpt_dagster.validation.report import ValidationReport, write_report
+
+pytestmark = pytest.mark.slow  # uses the micro model + LoRA fixture (about 40 s to build once)
+
+CASES = [
+    Case("r", "main", "join", "join", "q"),
+    Case("f", "main", "hallucination", "existence", "q", objects_must_refuse=("X",)),
+]
+
+
+def _write_report(paths, stage: str, passing: bool) -> None:
+    real = "correct_answer" if passing else "false_rejection"
+    fake = "correct_refusal" if passing else "hallucinated_answer"
+    vs = [Verdict("r", real, "pass" if passing else "fail"), Verdict("f", fake, "pass" if passing else "fail")]
+    adapter = str(paths.stage_dir("micro", stage))
+    report = ValidationReport(
+        stage, {"adapter_dir": adapter, "profile": "micro"}, "v1", compute_metrics(vs, CASES, (0, 1, 10)), tuple(vs)
+    )
+    write_report(report, paths.reports_dir, f"validation_{stage}")
+
+
+@pytest.fixture
+def root(served_root, tmp_path):
+    """A copy of the served root (its reports folder is changed per test)."""
+    from vgpt_dagster.paths import ProjectPaths
+
+    dst = tmp_path / "root"
+    shutil.copytree(served_root.root, dst, ignore=shutil.ignore_patterns("*.work"))
+    return ProjectPaths(dst)
+
+
+def test_without_reports_the_newest_adapter_is_served_and_said_so(root):
+    served = select_served_model(root, "micro")
+    assert served.status == "fallback" and served.stage == "sft"
+    assert "no validation report" in served.reason and "NOT PROMOTED" in served.reason
+    with pytest.raises(ServingError, match="--require-promoted: no validation report"):
+        select_served_model(root, "micro", require_promoted=True)
+
+
+def test_a_passing_gate_promotes_and_a_failing_one_does_not(root):
+    _write_report(root, "sft", passing=False)
+    served = select_served_model(root, "micro")
+    assert served.status == "fallback" and "no adapter passed its promotion gate" in served.reason
+    assert served.gate["pass_rate"] == 0.0
+    _write_report(root, "sft", passing=True)
+    served = select_served_model(root, "micro", require_promoted=True)
+    assert served.status == "promoted" and served.stage == "sft" and served.gate["pass_rate"] == 1.0
+
+
+def test_missing_or_broken_adapter_is_an_error(root):
+    with pytest.raises(ServingError, match="does not exist"):
+        select_served_model(root, "micro", adapter=root.root / "saves" / "nope")
+    (root.stage_dir("micro", "sft") / "adapter_model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ServingError, match="not a readable safetensors"):
+        select_served_model(root, "micro", adapter="saves/micro/sft")
+
+
+def test_promoted_model_asset_writes_the_serving_manifest(root):
+    from vgpt_dagster.catalog.load import load_default_catalog
+    from vgpt_dagster.catalog.store import write_catalog
+    from vgpt_dagster.defs.resources import ModelSelection, VgptPaths
+    from vgpt_dagster.defs.serving import promoted_model
+
+    write_catalog(load_default_catalog(paths=root), root.catalog_dir)
+    _write_report(root, "sft", passing=True)
+    result = dg.materialize(
+        [promoted_model], resources={"paths": VgptPaths(root=str(root.root)), "model": ModelSelection(profile="micro")}
+    )
+    assert result.success
+    manifest = json.loads((root.data / "serving" / "promoted_model.json").read_text())
+    assert manifest["status"] == "promoted" and manifest["stage"] == "sft"
+    assert manifest["adapter_dir"] == str(root.stage_dir("micro", "sft")) and len(manifest["catalog_hash"]) == 64
+    assert manifest["gate"]["pass_rate"] == 1.0 and manifest["base_model"].endswith("base")
+    meta = result.asset_materializations_for_node("promoted_model")[0].metadata
+    assert meta["status"].value == "promoted"
