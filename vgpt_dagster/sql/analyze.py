@@ -18,9 +18,9 @@ import logging
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import SqlAnalysisError
 from vgpt_dagster.sql.context import RuleContext
-from vgpt_dagster.sql.findings import Analysis, Finding, TableRef
+from vgpt_dagster.sql.findings import Analysis, Finding, ScriptReport, StatementReport, TableRef
 from vgpt_dagster.sql.lookup import catalog_memo
-from vgpt_dagster.sql.parse import parse_statements
+from vgpt_dagster.sql.parse import ParsedScript, parse_all
 from vgpt_dagster.sql.rules import (
     ambiguous_column,
     column_case,
@@ -32,7 +32,7 @@ from vgpt_dagster.sql.rules import (
     unknown_column,
     unknown_object,
 )
-from vgpt_dagster.sql.scope import walk_statement
+from vgpt_dagster.sql.scope import StatementInfo, walk_statement
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +72,10 @@ def analyze(
     if not isinstance(sql, str):
         raise SqlAnalysisError(f"analyze() needs the SQL text as a str, got {type(sql).__name__}: {sql!r:.80}")
     memo = catalog_memo(catalog)
-    stmts, parse_error = parse_statements(sql)
-    infos = [walk_statement(s, sql, memo) for s in stmts]
+    parsed = parse_all(sql)
+    infos = [walk_statement(s, sql, memo) for s in parsed.statements]
     ctx = RuleContext(sql, catalog, memo, infos, require_select, require_nolock, require_company_filter)
-    findings: list[Finding] = [parse_error] if parse_error else []
+    findings: list[Finding] = list(parsed.errors)
     for rule in RULES:
         findings.extend(rule.check(ctx))
     findings.sort(key=_position_key)
@@ -85,11 +85,38 @@ def analyze(
     )
     return Analysis(
         sql=sql,
-        parsed=parse_error is None,
+        parsed=not parsed.errors,
         statements=tuple(i.kind for i in infos),
         tables=tables,
         joins=tuple(j.info for j in ctx.joins),
         findings=tuple(findings),
         company_filter=all(known) if known else None,
         extra={"ctes": sorted({s.name for i in infos for s in i.refs if s.kind == "cte"})},
+        report=script_report(parsed, infos),
+    )
+
+
+def _source_name(src) -> str:
+    return src.obj.name if src.obj is not None else src.name
+
+
+def script_report(parsed: ParsedScript, infos: list[StatementInfo]) -> ScriptReport:
+    """Statements found / analysed / unparseable, modules and objects used (``Analysis.report``)."""
+    objects: dict[str, dict[str, None]] = {}
+    data: list[StatementReport] = []
+    for info in infos:
+        for src in info.refs:
+            objects.setdefault(src.kind, {})[_source_name(src)] = None
+        if info.refs:
+            names = tuple(dict.fromkeys(_source_name(s) for s in info.refs))
+            module = info.module.name if info.module else None
+            data.append(StatementReport(info.line, info.col, info.kind, module, info.role, names))
+    return ScriptReport(
+        found=parsed.found,
+        analysed=len(infos),
+        data=len(data),
+        unparseable=tuple(u.to_dict() for u in parsed.unparsed),
+        modules=tuple(m.to_dict() for m in parsed.modules),
+        objects={k: tuple(v) for k, v in sorted(objects.items())},
+        statements=tuple(data),
     )

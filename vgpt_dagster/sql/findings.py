@@ -66,6 +66,40 @@ class JoinInfo:
 
 
 @dataclass(frozen=True)
+class StatementReport:
+    """One statement that reads or writes rows: where it is, its kind, its module, the objects it uses."""
+
+    line: int
+    col: int
+    kind: str
+    module: str | None
+    role: str | None
+    objects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScriptReport:
+    """Per file: statements found, analysed (parsed and checked), unparseable (with reasons), objects used.
+
+    ``data`` counts the analysed statements that read or write rows (``statements`` lists them);
+    ``objects`` maps a source kind (catalog, system, pseudo, temp, table_variable, cte, function, created,
+    unknown) to the names used; ``modules`` are the procedures/functions/triggers/views the file defines.
+    """
+
+    found: int
+    analysed: int
+    data: int
+    unparseable: tuple[dict[str, Any], ...] = ()
+    modules: tuple[dict[str, Any], ...] = ()
+    objects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    statements: tuple[StatementReport, ...] = ()
+
+    @property
+    def analysed_share(self) -> float:
+        return self.analysed / self.found if self.found else 0.0
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the analyzer found in one statement or script."""
 
@@ -77,6 +111,7 @@ class Analysis:
     findings: tuple[Finding, ...] = ()
     company_filter: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    report: ScriptReport | None = None
 
     @property
     def errors(self) -> tuple[Finding, ...]:

@@ -137,8 +137,6 @@ _KINDS = {
     exp.Commit: "COMMIT",
     exp.Rollback: "ROLLBACK",
 }
-# Statement kinds that read or write rows (the others declare, assign without a query, or steer control flow).
-DATA_KINDS = frozenset({"SELECT", "SELECT INTO", "INSERT", "UPDATE", "DELETE", "MERGE"})
 
 
 def is_statement(node: exp.Expression) -> bool:
@@ -179,7 +177,7 @@ class Statement:
     """One parsed statement: the 1-based position of its first token, its text span, its module.
 
     ``role``: ``header`` (a module's CREATE ... AS), ``cursor`` (the query of a cursor declaration),
-    ``label``, or None.
+    ``returned`` (an inline function's ``RETURN (SELECT ...)``), ``label``, or None.
     """
 
     node: exp.Expression
@@ -539,10 +537,8 @@ def _parse_chunk(chunk: Chunk, text: str) -> tuple[list[exp.Expression], bool]:
     word = tokens[0].text.upper()
     if chunk.role == "label":
         return [exp.Command(this="LABEL", expression=exp.Literal.string(tokens[0].text))], True
-    if word == "RETURN":
-        query = returned_query(tokens)
-        if query is not None:  # RETURN (SELECT ...): an inline function's body
-            return _DIALECT.parser().parse(query, text), True
+    if word == "RETURN" and chunk.role == "returned":
+        return _DIALECT.parser().parse(returned_query(tokens), text), True
     if word in COMMAND_WORDS:
         return [command_node(word, tokens, text)], True
     if is_cursor_declaration(tokens):
@@ -570,6 +566,9 @@ def parse_all(sql: str) -> ParsedScript:
     modules: list[Module] = []
     for chunk in split_statements(tokens, text, batch_ends):
         start, end = chunk.tokens[0].start, chunk.tokens[-1].end + 1
+        query = returned_query(chunk.tokens) if chunk.tokens[0].text.upper() == "RETURN" else None
+        if query is not None:  # RETURN (SELECT ...): an inline function's body, where its query starts
+            chunk.role, start, end = "returned", query[0].start, query[-1].end + 1
         line, col = position(text, start)
         if chunk.module_header is not None:
             modules.append(chunk.module_header)

@@ -35,7 +35,7 @@ CONTROL_WORDS = frozenset(
 )  # fmt: skip
 # Control statements kept as a ``Command`` without asking sqlglot (which cannot parse most of them).
 COMMAND_WORDS = CONTROL_WORDS - {"GRANT", "REVOKE", "DENY"}
-_NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER, TokenType.DOT)
+_NAME_PARTS = (TokenType.VAR, TokenType.IDENTIFIER)
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,12 @@ class Module:
 def dotted_name(tokens: list[Token], i: int) -> tuple[str, int]:
     """The (possibly bracketed, dotted) object name starting at ``tokens[i]`` and the index after it."""
     parts: list[str] = []
-    while i < len(tokens) and tokens[i].token_type in _NAME_TOKENS:
-        if tokens[i].token_type != TokenType.DOT:
-            parts.append(tokens[i].text)
-        i += 1
+    while i < len(tokens) and tokens[i].token_type in _NAME_PARTS:
+        parts.append(tokens[i].text)
+        if i + 2 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT:
+            i += 2  # schema.name
+        else:
+            return ".".join(parts), i + 1
     return ".".join(parts), i
 
 

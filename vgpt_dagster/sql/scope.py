@@ -315,8 +315,8 @@ def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInf
     nodes = tuple(node.walk())  # breadth-first, as Expression.find_all
     writes, created, skip = _write_targets(nodes)
     # also skipped: alias references (UPDATE h ... FROM APTH h), procedure names, DELETE alias targets
-    for ex in find_all(nodes, exp.Execute):
-        skip.add(id(ex.this))
+    for ex in find_all(nodes, exp.Execute):  # the procedure's name, EXEC (@sql)'s text
+        skip.update(id(t) for t in ex.find_all(exp.Table))
     for d in find_all(nodes, exp.Delete):
         skip.update(id(t) for t in d.args.get("tables") or ())
     trigger = stmt.module is not None and stmt.module.kind == "TRIGGER"

@@ -33,7 +33,9 @@ def test_json_shape(capsys):
     assert main(["sql", "check", "--json", "SELECT Vendor FROM APTH WITH (NOLOCK)"]) == 1
     d = json.loads(capsys.readouterr().out)
     assert set(d) == {"sql", "parsed", "statements", "tables", "joins", "findings", "company_filter", "extra", "ok",
-                      "error_count"}  # fmt: skip
+                      "error_count", "report"}  # fmt: skip
+    assert (d["report"]["found"], d["report"]["analysed"], d["report"]["data"]) == (1, 1, 1)
+    assert d["report"]["objects"] == {"catalog": ["APTH"]}
     assert d["findings"][0] == {
         "rule": "missing_company_filter", "severity": "error", "line": 1, "col": 1, "object": "APTH", "column": None,
         "message": d["findings"][0]["message"],

@@ -4,6 +4,11 @@ Vista holds many companies in the same tables; a query that reads APTH without `
 (or ``IN (...)``/``BETWEEN``, against a literal, variable or parameter) in WHERE, ON or HAVING mixes
 every company's rows.
 
+Inside modules: a view's body is not checked (a view serves every company; its callers filter), and in a
+trigger, equating the company column with the trigger's rows (``h.APCo = i.APCo`` with ``inserted i``)
+pins it (those rows belong to the companies being changed). ``WHERE APCo = @apco`` with a procedure's
+parameter is a company filter like any other.
+
 Examples:
     >>> from vgpt_dagster.sql.analyze import analyze
     >>> from vgpt_dagster.catalog.model import Catalog
@@ -42,11 +47,18 @@ def _in_filter_clause(node: exp.Expression) -> bool:
     return False
 
 
-def _constrained(node: exp.Expression) -> exp.Column | None:
+def _pinned_by(other: exp.Expression, pseudo: frozenset[str]) -> bool:
+    """A value, or a column of a trigger's ``inserted``/``deleted`` rows (their alias in ``pseudo``)."""
+    if _is_value(other):
+        return True
+    return isinstance(other, exp.Column) and bool(other.table) and other.table.lower() in pseudo
+
+
+def _constrained(node: exp.Expression, pseudo: frozenset[str] = frozenset()) -> exp.Column | None:
     """The column a predicate pins to values (``APCo = 1``, ``@APCo = h.APCo``, ``IN``, ``BETWEEN``)."""
     if isinstance(node, exp.EQ):
         for col, other in ((node.this, node.expression), (node.expression, node.this)):
-            if isinstance(col, exp.Column) and _is_value(other):
+            if isinstance(col, exp.Column) and _pinned_by(other, pseudo) and col.table.lower() not in pseudo:
                 return col
     elif isinstance(node, exp.In) and isinstance(node.this, exp.Column) and not node.args.get("query"):
         if node.expressions and all(_is_value(e) for e in node.expressions):
@@ -70,12 +82,15 @@ def company_sources(info: StatementInfo, memo: CatalogMemo) -> list[tuple[Source
 
 def company_filter_status(info: StatementInfo, memo: CatalogMemo) -> bool | None:
     """True when a company column is pinned, False when not, None when nothing company-keyed is read."""
+    if info.in_module_body and info.module.kind == "VIEW":
+        return None
     sources = company_sources(info, memo)
     if not sources:
         return None
     names = {col.lower() for _, col in sources}
+    pseudo = frozenset(s.key for s in info.refs if s.kind == "pseudo")
     for node in info.find_all(exp.EQ, exp.In, exp.Between):
-        col = _constrained(node)
+        col = _constrained(node, pseudo)
         if col is not None and col.name.lower() in names and _in_filter_clause(node):
             return True
     return False

@@ -2,6 +2,11 @@
 
 The old ``APTH (NOLOCK)`` form and ``READUNCOMMITTED`` count; targets of writes are not reads.
 
+Inside a procedure, function or trigger body, the tables an INSERT ... SELECT, UPDATE ... FROM, DELETE ...
+JOIN or MERGE reads are not flagged: they feed a write in the module's transaction, where a dirty read
+would write wrong rows. Every SELECT (result sets, ``SELECT @var = ...``, cursor queries, conditions)
+still needs NOLOCK.
+
 Examples:
     >>> from vgpt_dagster.sql.analyze import analyze
     >>> from vgpt_dagster.catalog.model import Catalog
@@ -13,12 +18,16 @@ Examples:
 from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, MISSING_NOLOCK, Finding
 
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
+
 
 def check(ctx: RuleContext) -> list[Finding]:
     if not ctx.require_nolock:
         return []
     findings: list[Finding] = []
     for info in ctx.statements:
+        if info.in_module_body and info.kind in _WRITES:
+            continue
         for src in info.refs:
             if src.kind == "catalog" and not src.write and not src.nolock:
                 ref = f"{src.name} {src.alias}" if src.alias else src.name

@@ -1,0 +1,132 @@
+"""The analyzer on procedural T-SQL written in Vista's style (fixtures/procedural/*.sql).
+
+Each fixture marks the first line of every data statement with ``-- @data KIND`` and a statement that must
+not parse with ``-- @bad``; the markers are written by hand, so the tests compare the analyzer against the
+author's reading of the file, not against its own output.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from vgpt_dagster.cli import main
+from vgpt_dagster.sql.analyze import analyze
+
+PROCS = Path(__file__).resolve().parent / "fixtures" / "procedural"
+FILES = sorted(PROCS.glob("*.sql"))
+_MARK = re.compile(r"--\s*@data\s+(\w+)")
+_FALSE_ALARMS = {"unknown_object", "unknown_column", "object_case", "column_case"}
+
+
+def _marked(text: str) -> tuple[list[tuple[int, int, str]], list[int]]:
+    data, bad = [], []
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = _MARK.search(line)
+        if m:
+            data.append((n, len(line) - len(line.lstrip()) + 1, m.group(1)))
+        if "-- @bad" in line:
+            bad.append(n)
+    return data, bad
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+@pytest.fixture(scope="module")
+def analyses(full_catalog):
+    return {p.name: analyze(p.read_text(), full_catalog, require_select=False) for p in FILES}
+
+
+def test_fixture_set_covers_the_brief():
+    names = {p.name for p in FILES}
+    assert {"bspAPVendorInvTotals.sql", "vtAPVMi.sql", "vrvAPColumnInfo.sql", "vfAPOpenInvoices.sql"} <= names
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_data_statement_found_at_its_line(path, analyses):
+    text = path.read_text()
+    want, bad = _marked(text)
+    a = analyses[path.name]
+    got = [(s.line, s.col, s.kind) for s in a.report.statements]
+    assert got == want, "\n".join(f"{s.line}:{s.col} {s.kind} {s.objects}" for s in a.report.statements)
+    assert [u["line"] for u in a.report.unparseable] == bad
+    assert a.report.analysed == a.report.found - len(bad)
+    false_alarms = [f for f in a.findings if f.rule in _FALSE_ALARMS]
+    assert not false_alarms, false_alarms
+
+
+def test_one_bad_statement_is_isolated(analyses):
+    a = analyses["bspAPOneBadStatement.sql"]
+    assert [f.rule for f in a.findings] == ["parse_error"]
+    (u,) = a.report.unparseable
+    assert (u["line"], u["col"], u["module"]) == (9, 1, "dbo.bspAPOneBadStatement")
+    assert u["error_line"] == 9 and "near '='" in u["reason"]
+    kinds = [s.kind for s in a.report.statements]
+    assert kinds == ["SELECT", "UPDATE"]  # the statements before and after it are analysed
+
+
+def test_procedure_modules_and_control_flow(analyses):
+    a = analyses["bspAPVendorInvTotals.sql"]
+    assert [(m["kind"], m["name"], m["line"]) for m in a.report.modules] == [
+        ("PROCEDURE", "dbo.bspAPVendorInvTotals", 5)
+    ]
+    for kind in ("LABEL", "GOTO", "DECLARE CURSOR", "OPEN", "FETCH", "CLOSE", "DEALLOCATE", "RETURN", "GRANT"):
+        assert kind in a.statements, kind
+    assert a.report.objects["temp"] == ("#APTotals",)
+    assert "table_variable" not in a.report.objects  # exec (@sql) is dynamic text, not a table
+
+
+def test_cursor_query_is_checked_and_reads_feeding_writes_are_not(analyses):
+    text = (PROCS / "bspAPVendorInvTotals.sql").read_text()
+    a = analyses["bspAPVendorInvTotals.sql"]
+    nolock = [(f.line, f.object) for f in a.findings if f.rule == "missing_nolock"]
+    assert nolock == [(_line_of(text, "from dbo.APTH h"), "APTH")]  # the cursor query; DELETE ... JOIN is not
+
+
+def test_trigger_pseudo_tables_and_company_pinned_through_inserted(analyses, full_catalog):
+    a = analyses["vtAPVMi.sql"]
+    assert set(a.report.objects["pseudo"]) == {"inserted", "deleted"}
+    assert [m["table"] for m in a.report.modules] == ["dbo.APVM", "dbo.bAPTH"]
+    assert "missing_company_filter" not in a.rules()  # c.APCo = i.APCo pins bAPCO to the changed rows
+    outside = analyze("SELECT i.Name FROM inserted i", full_catalog, require_nolock=False)
+    assert outside.rules() == {"unknown_object"}  # outside a trigger, `inserted` is nothing SQL Server knows
+
+
+def test_view_over_the_system_catalog(analyses):
+    a = analyses["vrvAPColumnInfo.sql"]
+    assert set(a.report.objects) == {"system"}
+    assert {"sysobjects", "syscolumns", "systypes", "sys.objects", "INFORMATION_SCHEMA.COLUMNS"} <= set(
+        a.report.objects["system"]
+    )
+    assert a.ok
+
+
+def test_not_select_reports_each_module_once(full_catalog):
+    a = analyze((PROCS / "bspAPVendorInvTotals.sql").read_text(), full_catalog)
+    flagged = [(f.line, f.message.split(":")[0]) for f in a.findings if f.rule == "not_select"]
+    assert flagged == [
+        (5, "CREATE PROCEDURE defines dbo.bspAPVendorInvTotals"),
+        (_line_of(a.sql, "GRANT EXECUTE"), "GRANT is an administrative command"),
+    ]
+
+
+def test_inline_function_body_is_the_returned_query(analyses):
+    a = analyses["vfAPOpenInvoices.sql"]
+    first = a.report.statements[0]
+    assert (first.module, first.objects) == ("dbo.vfAPOpenInvoices", ("APTH", "APTD"))
+    assert a.ok and a.company_filter is True
+
+
+def test_cli_file_report_text_and_json(capsys):
+    path = str(PROCS / "bspAPOneBadStatement.sql")
+    assert main(["sql", "check", "--allow-writes", "-f", path]) == 1
+    out = capsys.readouterr().out
+    assert "statements: 9 found, 8 analysed (2 reading or writing rows), 1 unparseable" in out
+    assert "unparseable at Line 9, Col 1:" in out and "module: CREATE PROCEDURE dbo.bspAPOneBadStatement" in out
+    assert main(["sql", "check", "--allow-writes", "--json", "-f", path]) == 1
+    report = json.loads(capsys.readouterr().out)["report"]
+    assert (report["found"], report["analysed"], len(report["unparseable"])) == (9, 8, 1)
+    assert [s["kind"] for s in report["statements"]] == ["SELECT", "UPDATE"]
