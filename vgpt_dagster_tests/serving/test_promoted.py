@@ -85,3 +85,35 @@ def test_promoted_model_asset_writes_the_serving_manifest(root):
     assert manifest["gate"]["pass_rate"] == 1.0 and manifest["base_model"].endswith("base")
     meta = result.asset_materializations_for_node("promoted_model")[0].metadata
     assert meta["status"].value == "promoted"
+
+
+def test_serving_effect_asset_measures_every_mode(root):
+    import yaml
+
+    from vgpt_dagster.catalog.load import load_default_catalog
+    from vgpt_dagster.catalog.store import write_catalog
+    from vgpt_dagster.defs.resources import ModelSelection, VgptPaths
+    from vgpt_dagster.defs.serving import serving_effect
+    from vgpt_dagster.serving.effect import MODES
+    from vgpt_dagster.validation.cases import Suite, write_suite
+    from vgpt_dagster_tests.serving.test_retrieval import CALIBRATION
+
+    write_catalog(load_default_catalog(paths=root), root.catalog_dir)
+    lines = CALIBRATION.read_text().splitlines()
+    cases = {c.question: c for c in (Case.from_dict(json.loads(line)["case"]) for line in lines)}
+    write_suite(Suite(tuple(cases.values())), root.validation_dir / "eval_suite.json")
+    cfg_path = root.configs / "serving.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["effect"] = {"limit": 6, "batch_size": 6}
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    result = dg.materialize(
+        [serving_effect], resources={"paths": VgptPaths(root=str(root.root)), "model": ModelSelection(profile="micro")}
+    )
+    assert result.success
+    report = json.loads((root.reports_dir / "serving_effect.json").read_text())
+    assert [r["mode"] for r in report["rows"]] == list(MODES) and all(r["n"] == 6 for r in report["rows"])
+    rows = {r["mode"]: r for r in report["rows"]}
+    assert rows["model"]["reasked"] == 0 and rows["model"]["catalog_answers"] == 0
+    assert rows["hybrid"]["catalog_answers"] > 0  # schema questions answered from the catalog
+    meta = result.asset_materializations_for_node("serving_effect")[0].metadata
+    assert meta["hybrid/pass_rate"].value == rows["hybrid"]["pass_rate"]
