@@ -15,6 +15,7 @@ ASSET_GROUPS: dict[str, tuple[str, ...]] = {
     "training": ("base_model", "sft_adapter", "dpo_v3_adapter", "kto_adapter"),
     "validation": (
         "eval_suite",
+        "vista_sandbox",
         "validation_base",
         "validation_sft",
         "validation_dpo_v3",

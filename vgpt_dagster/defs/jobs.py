@@ -15,10 +15,11 @@ vgpt_pipeline = dg.define_asset_job(
 )
 
 # Re-validate the current adapters (no retraining) and refresh the comparison: the seeds' "scheduled
-# nightly re-validation". Reads the eval suite and adapters from disk.
+# nightly re-validation". Reads the eval suite, the sandbox and adapters from disk.
 nightly_revalidation = dg.define_asset_job(
     name="nightly_revalidation",
-    selection=dg.AssetSelection.groups("validation") - dg.AssetSelection.assets("eval_suite", *ON_DEMAND),
+    selection=dg.AssetSelection.groups("validation")
+    - dg.AssetSelection.assets("eval_suite", "vista_sandbox", *ON_DEMAND),
     description="Re-run the validation suite on the current base model and adapters, then the comparison.",
     executor_def=dg.in_process_executor,
 )

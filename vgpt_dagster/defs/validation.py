@@ -16,6 +16,7 @@ from vgpt_dagster.defs.metadata import md_image, to_metadata
 from vgpt_dagster.defs.resources import ModelSelection, VgptPaths
 from vgpt_dagster.defs.versions import code_version, data_version
 from vgpt_dagster.errors import MissingUpstreamError
+from vgpt_dagster.execution.accuracy import build_project_sandbox, sandbox_folder
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.training.profiles import load_profile
 from vgpt_dagster.validation.cases import read_suite
@@ -77,13 +78,54 @@ def eval_suite(context: dg.AssetExecutionContext, paths: VgptPaths) -> dg.Materi
     return dg.MaterializeResult(metadata=to_metadata(meta), check_results=checks, data_version=data_version([path]))
 
 
+@dg.asset(
+    group_name="validation",
+    deps=["vista_schema", "eval_suite"],
+    kinds={"duckdb"},
+    code_version=VALIDATION_CODE,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "oracle_executes",
+            asset="vista_sandbox",
+            blocking=True,
+            description="Every SQL case's oracle query executes on every variant and matches itself (100%).",
+        )
+    ],
+    description="Synthetic Vista database (DuckDB, one file per seed + an adversarial variant) that execution "
+    "accuracy runs every SQL answer on; never a customer's server.",
+)
+def vista_sandbox(paths: VgptPaths) -> dg.MaterializeResult:
+    p = paths.get()
+    cfg = _validation_config(p)
+    built = build_project_sandbox(p, read_built_catalog(p), cfg, read_suite(p.validation_dir / cfg.suite_file))
+    man, oracle = built["manifest"], built["oracle"]
+    meta = {
+        "variants": {
+            k: {x: v[x] for x in ("tables", "rows", "size_bytes", "content_hash")} for k, v in man["variants"].items()
+        },
+        "tables": next(iter(man["variants"].values()))["tables"],
+        "rows_per_variant": next(iter(man["variants"].values()))["rows"],
+        "size_bytes": man["size_bytes"],
+        "build_s": man["build_s"],
+        "content_hash": man["content_hash"],
+        "path": built["folder"],
+    }
+    check = dg.AssetCheckResult(
+        check_name="oracle_executes",
+        passed=not oracle["broken_cases"] and oracle["self_accuracy"] == 1.0,
+        metadata=to_metadata({**oracle, "broken_cases": oracle["broken_cases"][:10] or None}),
+    )
+    files = [built["folder"] / "manifest.json"]
+    return dg.MaterializeResult(metadata=to_metadata(meta), check_results=[check], data_version=data_version(files))
+
+
 def _validation_asset(stage: str) -> dg.AssetsDefinition:
     upstream, adapter_stage = CHECKPOINTS[stage]
     name = f"validation_{stage}"
 
     @dg.asset(
         name=name,
-        deps=[upstream, "eval_suite"],
+        deps=[upstream, "eval_suite", "vista_sandbox"],
         group_name="validation",
         pool="gpu",
         kinds={"pytorch"},
@@ -103,7 +145,11 @@ def _validation_asset(stage: str) -> dg.AssetsDefinition:
         cfg, profile = _validation_config(p), load_profile(model.profile, p)
         suite = read_suite(p.validation_dir / cfg.suite_file)
         adapter = p.stage_dir(profile.name, adapter_stage) if adapter_stage else None
-        report = run_validation(p, profile, adapter, suite, read_built_catalog(p), cfg, label=stage)
+        sandbox = sandbox_folder(p, cfg)
+        if not (sandbox / "manifest.json").is_file():
+            raise MissingUpstreamError(name, [str(sandbox / "manifest.json")], "vista_sandbox")
+        catalog = read_built_catalog(p)
+        report = run_validation(p, profile, adapter, suite, catalog, cfg, label=stage, sandbox_dir=sandbox)
         json_path, md_path = write_report(report, p.reports_dir, name)
         passed, severity, evidence = promotion_decision(report, cfg, profile.kind)
         m = report.metrics
@@ -113,6 +159,9 @@ def _validation_asset(stage: str) -> dg.AssetsDefinition:
             "hallucination_rate": m.get("hallucination_rate"),
             "sql_parse_rate": m.get("sql_parse_rate"),
             "nolock_rate": m.get("nolock_rate"),
+            "execution_accuracy": m.get("execution_accuracy"),
+            "execution_error_rate": m.get("execution_error_rate"),
+            "static_pass_execution_wrong": m.get("static_pass_execution_wrong"),
             "checkpoint": report.checkpoint,
             "timings": report.timings,
             "report": md_path.read_text(encoding="utf-8"),

@@ -165,6 +165,30 @@ def oracle_self_check(cases: Sequence[Case], catalog: Catalog, boxes: Sandboxes)
     }
 
 
+def sandbox_folder(paths, cfg) -> Path:
+    """``data/validation/<sandbox.folder>/`` of a project (``cfg``: the ValidationConfig)."""
+    return Path(paths.validation_dir) / cfg.sandbox.folder
+
+
+def open_sandboxes(folder: Path, cfg) -> Sandboxes:
+    """Every variant of the sandbox in ``folder`` with ``cfg``'s (ValidationConfig) limits and companies."""
+    return Sandboxes(folder, cfg.sandbox, cfg.companies)
+
+
+def build_project_sandbox(paths, catalog: Catalog, cfg, suite=None) -> dict[str, Any]:
+    """Build the project's sandbox (every catalog object, every variant) and, given the eval suite, run the
+    oracle's answers on it: ``{"manifest": ..., "oracle": oracle_self_check(...) or None, "folder": Path}``."""
+    from vgpt_dagster.execution.sandbox import build_sandbox  # noqa: PLC0415
+
+    folder = sandbox_folder(paths, cfg)
+    manifest = build_sandbox(catalog, cfg.sandbox, cfg.companies, folder)
+    oracle = None
+    if suite is not None:
+        with open_sandboxes(folder, cfg) as boxes:
+            oracle = oracle_self_check(suite.cases, catalog, boxes)
+    return {"manifest": manifest, "oracle": oracle, "folder": folder}
+
+
 def _rate(num: int, den: int) -> float | None:
     return round(num / den, 6) if den else None
 

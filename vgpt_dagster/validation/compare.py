@@ -23,6 +23,9 @@ _HEADLINES = (
     "schema_valid_rate",
     "nolock_rate",
     "join_key_correctness",
+    "execution_accuracy",  # present when the reports ran on the vista_sandbox
+    "execution_error_rate",
+    "static_pass_execution_wrong",
 )
 
 
@@ -36,6 +39,7 @@ class Comparison:
     regressions: dict[str, list[dict[str, Any]]]
     markdown: str = ""
     checkpoints: dict[str, Any] = field(default_factory=dict)
+    execution_changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +48,7 @@ class Comparison:
             "deltas": self.deltas,
             "regressions": self.regressions,
             "checkpoints": self.checkpoints,
+            "execution_changes": self.execution_changes,
         }
 
 
@@ -53,8 +58,9 @@ def _delta(a: float | None, b: float | None) -> float | None:
 
 def _row(report: ValidationReport) -> dict[str, Any]:
     m = report.metrics
-    row = {k: m.get(k) for k in _HEADLINES}
+    row = {k: m.get(k) for k in _HEADLINES if k in m or not k.startswith(("execution", "static_pass"))}
     row.update({f"pass:{g}": r for g, r in m["pass_rate_by_category"].items()})
+    row.update({f"exec:{g}": r for g, r in (m.get("execution_accuracy_by_category") or {}).items()})
     row.update({f"reliability:c={c}": v for c, v in m["reliability"].items()})
     return row
 
@@ -86,8 +92,23 @@ def compare_reports(reports: dict[str, ValidationReport]) -> Comparison:
             for v in reports[cur].verdicts
             if v.case_id in before and before[v.case_id].passed and not v.passed
         ]
-    cmp = Comparison(stages, rows, deltas, regressions, checkpoints={s: r.checkpoint for s, r in reports.items()})
-    return Comparison(stages, rows, deltas, regressions, comparison_markdown(cmp), cmp.checkpoints)
+    changes = {
+        f"{prev}->{cur}": execution_changes(reports[prev], reports[cur])
+        for prev, cur in zip(stages, stages[1:], strict=False)
+    }
+    ck = {s: r.checkpoint for s, r in reports.items()}
+    cmp = Comparison(stages, rows, deltas, regressions, checkpoints=ck, execution_changes=changes)
+    return Comparison(stages, rows, deltas, regressions, comparison_markdown(cmp), ck, changes)
+
+
+def execution_changes(before: ValidationReport, after: ValidationReport) -> list[dict[str, Any]]:
+    """Cases whose execution result changed between two reports (``match`` -> ``mismatch`` and back, ...)."""
+    out = []
+    for cid, res in after.execution.items():
+        old = before.execution.get(cid)
+        if old is not None and old["status"] != res["status"]:
+            out.append({"case_id": cid, "before": old["status"], "after": res["status"], "reason": res["reason"]})
+    return out
 
 
 def _fmt(v: Any) -> str:
@@ -120,6 +141,12 @@ def comparison_markdown(cmp: Comparison) -> str:
         lines += [
             f"- `{c['case_id']}` {c['before']} -> {c['after']}: {'; '.join(c['reasons'])[:160]}" for c in cases[:20]
         ]
+    for step, cases in cmp.execution_changes.items():
+        if not cases:
+            continue
+        fixed = sum(c["after"] == "match" for c in cases)
+        lines += ["", f"### Execution result changed {step}: {len(cases)} case(s), {fixed} now match", ""]
+        lines += [f"- `{c['case_id']}` {c['before']} -> {c['after']}: {c['reason'][:160]}" for c in cases[:20]]
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ import pydantic
 
 from vgpt_dagster.config import StrictModel, read_yaml
 from vgpt_dagster.errors import ConfigError
+from vgpt_dagster.execution.config import SandboxConfig
 
 CATEGORIES = (
     "schema_knowledge",
@@ -89,6 +90,7 @@ class ValidationConfig(StrictModel):
     system_prompt: str | None = None  # None = `system_prompt` of configs/<system_prompt_file>
     system_prompt_file: str = "datasets.yaml"
     suite_file: str = "eval_suite.json"  # under data/validation/
+    sandbox: SandboxConfig = SandboxConfig()  # the synthetic database execution accuracy runs on
 
     def gate_severity(self, profile_kind: str) -> str:
         """ERROR for production profiles, WARN for the smoke-scale tiny one (as configured)."""

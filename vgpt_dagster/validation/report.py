@@ -24,6 +24,7 @@ class ValidationReport:
     responses: dict[str, str] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    execution: dict[str, dict[str, Any]] = field(default_factory=dict)  # case id -> sandbox result (if run)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -46,6 +47,7 @@ class ValidationReport:
             d.get("responses") or {},
             d.get("config") or {},
             d.get("timings") or {},
+            d.get("execution") or {},
         )
 
 
@@ -78,10 +80,15 @@ def report_markdown(report: ValidationReport) -> str:
         + ") | "
         + ", ".join("n/a" if v is None else f"{v:+.3f}" for v in m["reliability"].values())
         + " |",
+        *_execution_rows(m),
         "",
-        "| category | cases | pass rate |",
-        "|---|---|---|",
-        *[f"| {g} | {m['n_by_category'][g]} | {_pct(r)} |" for g, r in m["pass_rate_by_category"].items()],
+        "| category | cases | pass rate | execution accuracy |",
+        "|---|---|---|---|",
+        *[
+            f"| {g} | {m['n_by_category'][g]} | {_pct(r)} | "
+            f"{_pct((m.get('execution_accuracy_by_category') or {}).get(g))} |"
+            for g, r in m["pass_rate_by_category"].items()
+        ],
         "",
         "Behaviours: " + ", ".join(f"{k} {v}" for k, v in m["behaviors"].items()),
         "",
@@ -91,6 +98,18 @@ def report_markdown(report: ValidationReport) -> str:
     for v in [v for v in report.verdicts if not v.passed][:15]:
         lines.append(f"- `{v.case_id}` {v.behavior}: {'; '.join(v.reasons)[:200]}")
     return "\n".join(lines) + "\n"
+
+
+def _execution_rows(m: dict[str, Any]) -> list[str]:
+    """Execution-accuracy rows of the metrics table (none when the report was made without a sandbox)."""
+    if "execution_accuracy" not in m:
+        return []
+    return [
+        f"| execution accuracy (sandbox, {m['execution_cases']} SQL cases) | {_pct(m['execution_accuracy'])} |",
+        f"| execution-error rate | {_pct(m['execution_error_rate'])} |",
+        f"| static passes that execution shows wrong | {m['static_pass_execution_wrong']}"
+        f"/{m['static_pass_executed']} |",
+    ]
 
 
 def write_report(report: ValidationReport, reports_dir: Path, name: str) -> tuple[Path, Path]:

@@ -27,9 +27,21 @@ def conversations(suite: Suite, system_prompt: str, limit: int | None = None) ->
 
 
 def run_validation(
-    paths, profile, adapter_dir: Path | None, suite: Suite, catalog: Catalog, cfg: ValidationConfig, label: str
+    paths,
+    profile,
+    adapter_dir: Path | None,
+    suite: Suite,
+    catalog: Catalog,
+    cfg: ValidationConfig,
+    label: str,
+    sandbox_dir: Path | None = None,
 ) -> ValidationReport:
-    """Generate answers for every case with ``profile``'s base model (+ adapter), judge them, compute metrics."""
+    """Generate answers for every case with ``profile``'s base model (+ adapter), judge them, compute metrics.
+
+    With ``sandbox_dir`` (a built ``vista_sandbox``) every SQL answer is also executed and compared with the
+    oracle's result (execution accuracy, ``vgpt_dagster.execution.accuracy``); without it the report has no
+    execution metrics.
+    """
     from vgpt_dagster.training.inference import (  # noqa: PLC0415
         check_adapter,
         describe_checkpoint,
@@ -57,6 +69,12 @@ def run_validation(
     verdicts = [judge(c, r, catalog) for c, r in zip(cases, responses, strict=True)]
     t3 = time.perf_counter()
     metrics = compute_metrics(verdicts, cases, cfg.penalties)
+    t4 = time.perf_counter()
+    execution: dict = {}
+    if sandbox_dir is not None:
+        execution = execute_answers(cases, responses, verdicts, catalog, cfg, sandbox_dir)
+        metrics.update(execution["metrics"])
+    t5 = time.perf_counter()
     log.info(
         "%s: pass %.3f, false rejection %s, hallucination %s",
         label,
@@ -77,5 +95,16 @@ def run_validation(
             "generate_s": round(t2 - t1, 3),
             "judge_s": round(t3 - t2, 3),
             "responses_per_s_generate": round(len(responses) / max(t2 - t1, 1e-9), 3),
+            **({"execute_s": round(t5 - t4, 3)} if sandbox_dir is not None else {}),
         },
+        execution=execution.get("cases", {}),
     )
+
+
+def execute_answers(cases, responses, verdicts, catalog: Catalog, cfg: ValidationConfig, sandbox_dir: Path) -> dict:
+    """``{"cases": {id: result}, "metrics": execution metrics}`` of answers run on every sandbox variant."""
+    from vgpt_dagster.execution.accuracy import evaluate_answers, execution_metrics, open_sandboxes  # noqa: PLC0415
+
+    with open_sandboxes(Path(sandbox_dir), cfg) as boxes:
+        results = evaluate_answers(cases, dict(zip((c.id for c in cases), responses, strict=True)), catalog, boxes)
+    return {"cases": results, "metrics": execution_metrics(results, cases, verdicts)}
