@@ -37,6 +37,9 @@ def register(sub) -> None:
     from vgpt_dagster.cli import sql_run  # noqa: PLC0415 - `vgpt sql run` (execution on the sandbox) lives there
 
     sql_run.register(ssub)
+    from vgpt_dagster.cli import sql_run  # noqa: PLC0415 - `vgpt sql run` (execution on the sandbox) lives there
+
+    sql_run.register(ssub)
 
 
 def read_sql_argument(sql: str | None, file: str | None) -> str:
@@ -71,6 +74,22 @@ def format_summary(a: Analysis) -> str:
     return f"{verdict}; {warn} other finding(s); statements: {kinds}; catalog objects: {objs}"
 
 
+def format_report(a: Analysis) -> list[str]:
+    """The per-file lines: statements found/analysed/unparseable, the modules defined, the objects used."""
+    r = a.report
+    if r is None:
+        return []
+    lines = [
+        f"statements: {r.found} found, {r.analysed} analysed ({r.data} reading or writing rows), "
+        f"{len(r.unparseable)} unparseable"
+    ]
+    lines += [f"  unparseable at Line {u['line']}, Col {u['col']}: {u['reason']}" for u in r.unparseable]
+    lines += [f"module: {m['action']} {m['kind']} {m['name']} (line {m['line']})" for m in r.modules]
+    if r.objects:
+        lines.append("objects: " + "; ".join(f"{kind}: {', '.join(names)}" for kind, names in r.objects.items()))
+    return lines
+
+
 def run_check(args) -> int:
     try:
         sql = read_sql_argument(args.sql, args.file)
@@ -91,4 +110,6 @@ def run_check(args) -> int:
         for f in analysis.findings:
             print(format_finding(f))
         print(format_summary(analysis))
+        if analysis.report is not None and (analysis.report.modules or analysis.report.found > 1):
+            print("\n".join(format_report(analysis)))
     return 0 if not analysis.errors else 1
