@@ -37,9 +37,6 @@ def register(sub) -> None:
     from vgpt_dagster.cli import sql_run  # noqa: PLC0415 - `vgpt sql run` (execution on the sandbox) lives there
 
     sql_run.register(ssub)
-    from vgpt_dagster.cli import sql_run  # noqa: PLC0415 - `vgpt sql run` (execution on the sandbox) lives there
-
-    sql_run.register(ssub)
 
 
 def read_sql_argument(sql: str | None, file: str | None) -> str:
