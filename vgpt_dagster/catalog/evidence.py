@@ -8,7 +8,9 @@ order of trust:
    of that table pair);
 3. ``header_detail``: objects of the same module where the child's business key strictly extends the
    parent's (APTH (APCo, Mth, APTrans) -> APTL (APCo, Mth, APTrans, APLine)) and the parent's key does not
-   end in a per-table sequence (``Seq``, ``BatchSeq``): sharing ``HRCo, HRRef, Seq`` is a coincidence.
+   end in a per-table sequence (``Seq``, ``BatchSeq``): sharing ``HRCo, HRRef, Seq`` is a coincidence;
+4. ``master_lookup``: a master keyed by a company or group plus one code (APVM (VendorGroup, Vendor), JCJM
+   (JCCo, Job), PREH (PRCo, Employee)) looked up by an object that carries both columns of that key.
 
 Two objects that merely share columns (both batch tables, both with a ``Seq``) have no evidence.
 
@@ -31,8 +33,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-FOREIGN_KEY, OBSERVED, HEADER_DETAIL = "foreign_key", "observed", "header_detail"
-EVIDENCE_KINDS = (FOREIGN_KEY, OBSERVED, HEADER_DETAIL)
+FOREIGN_KEY, OBSERVED, HEADER_DETAIL, MASTER_LOOKUP = "foreign_key", "observed", "header_detail", "master_lookup"
+EVIDENCE_KINDS = (FOREIGN_KEY, OBSERVED, HEADER_DETAIL, MASTER_LOOKUP)
 _SEQUENCE = re.compile(r"Seq(uence)?$")
 _INTEGER = frozenset({"tinyint", "smallint", "int"})
 _COMPANY_NAME = re.compile(r"^(Co|Company|[A-Za-z]*Co)$")
@@ -78,14 +80,23 @@ def is_sequence(column: str) -> bool:
 
 
 def extends_key(parent_key: Sequence[str], child_key: Sequence[str]) -> bool:
-    """The child's key starts with the whole parent key, adds columns, and the parent key is no sequence."""
-    n = len(parent_key)
+    """The child's key holds the whole parent key plus more columns, and the parent key ends in no sequence."""
     return (
-        n >= 2
-        and len(child_key) > n
-        and set(child_key[:n]) == set(parent_key)
+        len(parent_key) >= 2
+        and set(parent_key) < set(child_key)  # GLBL (GLCo, GLAcct, Mth) -> GLBD (GLCo, GLAcct, BudgetCode, Mth)
         and not is_sequence(parent_key[-1])
         and not all(_SURROGATE.search(c) for c in parent_key)
+    )
+
+
+def is_master_key(key: Sequence[str]) -> bool:
+    """A master's key: a company or group column plus one code that is no sequence, month or batch."""
+    return (
+        len(key) == 2
+        and (key[0].endswith(("Co", "Group")) or key[0] == "Co")
+        and not is_sequence(key[1])
+        and key[1] not in ("Mth", "BatchId", "KeyID")
+        and not _SURROGATE.search(key[1])
     )
 
 

@@ -32,6 +32,7 @@ from vgpt_dagster.catalog import vocabulary
 from vgpt_dagster.catalog.evidence import (
     FOREIGN_KEY,
     HEADER_DETAIL,
+    MASTER_LOOKUP,
     OBSERVED,
     JoinEvidence,
     ObservedJoin,
@@ -39,6 +40,7 @@ from vgpt_dagster.catalog.evidence import (
     extends_key,
     index_observed,
     is_company_typed,
+    is_master_key,
     pick_company_column,
 )
 from vgpt_dagster.errors import CatalogError
@@ -71,6 +73,13 @@ class Column:
         if self.precision is not None and t in ("decimal", "numeric"):
             return f"{t}({self.precision},{self.scale or 0})"
         return t
+
+    @property
+    def type_text(self) -> str:
+        """``type_sql`` for answers: a view's computed column (no type in the metadata) says so, never "unknown"."""
+        if not (self.data_type or self.base_type):
+            return "computed, type not recorded"
+        return self.type_sql
 
     @property
     def type_sql(self) -> str:
@@ -383,14 +392,20 @@ class Catalog:
 
     def join_evidence(self, left: str, right: str) -> JoinEvidence | None:
         """Why two objects join, or None: a declared foreign key, Viewpoint's own views' join (the most used
-        shape in ``observed_joins``), or a header/detail pair of one module whose child key extends the parent's
-        business key (APTH -> APTL on APCo, Mth, APTrans). Views map to their base tables. A shared ``Seq`` or
+        shape in ``observed_joins``), a header/detail pair of one module whose child key extends the parent's
+        business key (APTH -> APTL on APCo, Mth, APTrans), or the lookup of a master by its two-column key
+        (APPH -> APVM on VendorGroup, Vendor). Views map to their base tables. A shared ``Seq`` or
         ``BatchSeq`` alone is no evidence (see :mod:`vgpt_dagster.catalog.evidence`)."""
         a, b = self.resolve(left), self.resolve(right)
         if a is None or b is None or a.name == b.name:
             return None
         ta, tb = self.base_table_of(a.name) or a.name, self.base_table_of(b.name) or b.name
-        return self._fk_evidence(a, b, ta, tb) or self._observed_evidence(a, b, ta, tb) or self._key_evidence(a, b)
+        return (
+            self._fk_evidence(a, b, ta, tb)
+            or self._observed_evidence(a, b, ta, tb)
+            or self._key_evidence(a, b)
+            or self._master_evidence(a, b)
+        )
 
     def _fk_evidence(self, a: CatalogObject, b: CatalogObject, ta: str, tb: str) -> JoinEvidence | None:
         for parent, child, flip in ((ta, tb, False), (tb, ta, True)):
@@ -418,6 +433,15 @@ class Catalog:
                 return JoinEvidence(tuple(cols), OBSERVED, f"Viewpoint's views join them so {shape.uses} time(s)")
         return None
 
+    def _master_evidence(self, a: CatalogObject, b: CatalogObject) -> JoinEvidence | None:
+        for master, other, master_is_left in ((a, b, True), (b, a, False)):
+            key = self.business_key(master.name)
+            if is_master_key(key) and all(other.column(c) for c in key) and all(master.column(c) for c in key):
+                pairs = tuple((master.column(c).name, other.column(c).name) for c in key)
+                pairs = pairs if master_is_left else tuple((y, x) for x, y in pairs)
+                return JoinEvidence(pairs, MASTER_LOOKUP, f"{other.name} looks up the master {master.name} by its key")
+        return None
+
     def _key_evidence(self, a: CatalogObject, b: CatalogObject) -> JoinEvidence | None:
         if (a.module or "") != (b.module or "") or not a.module:
             return None
@@ -442,15 +466,32 @@ class Catalog:
         return Suggester(self)
 
     def label(self, name: str) -> str:
-        """A short human label: curated vocabulary, else the export's description, else module + name."""
+        """A short human label with content, never the name again: the curated vocabulary, else the export's
+        label (``description``), else one described from the object's module, kind and key or columns
+        (``Project Management table keyed by PMCo, Project, Seq``)."""
         obj = self.get(name)
         view = obj.name if obj.is_view or not self._views_of.get(obj.name) else self._views_of[obj.name][0]
         if view in vocabulary.LABELS:
             return vocabulary.LABELS[view]
-        if obj.description:
-            desc = obj.description
+        desc = obj.description or self._base_description(obj)
+        if desc:
             return desc if obj.module and desc.startswith(obj.module) else f"{obj.module or ''} {desc}".strip()
-        return f"{obj.module} {obj.name}" if obj.module else obj.name
+        return self.described_label(obj)
+
+    def _base_description(self, obj: CatalogObject) -> str | None:
+        base = self.objects.get(obj.base_table) if obj.base_table else None
+        return base.description if base else None
+
+    def described_label(self, obj: CatalogObject) -> str:
+        """A label built from facts: module name, kind, business key (or leading columns) - never the name."""
+        module = vocabulary.MODULE_NAMES.get(obj.module or "", "")
+        head = f"{module} ({obj.module}) {obj.kind}" if module else (f"{obj.module} {obj.kind}" if obj.module else "")
+        head = head or ("report view" if obj.name.startswith(("brv", "vrv")) else obj.kind)
+        key = [k for k in self.business_key(obj.name) if obj.column(k)]
+        if key:
+            return f"{head} keyed by {', '.join(key)}"
+        cols = [c.name for c in obj.columns if c.name != "KeyID" and not c.name.startswith("ud")][:3]
+        return f"{head} of {', '.join(cols)}" if cols else f"{head} without columns"
 
     def summary(self) -> dict[str, Any]:
         """Counts for metadata: objects, tables, views, columns, modules."""

@@ -12,6 +12,19 @@ COMPANY_COLUMN_OVERRIDES: dict[str, str] = {}
 # Key columns that partition by a shared group rather than by company (ARCM: CustGroup, APVM: VendorGroup).
 GROUP_COLUMNS = ("CustGroup", "VendorGroup", "PhaseGroup", "MatlGroup", "EMGroup", "TaxGroup", "PayRateGroup")
 
+# Module code -> its name (what generated labels say where the export has no label).
+MODULE_NAMES: dict[str, str] = {
+    "AP": "Accounts Payable", "AR": "Accounts Receivable", "CM": "Cash Management", "DD": "Data Dictionary",
+    "EM": "Equipment Management", "GL": "General Ledger", "HQ": "Headquarters", "HR": "Human Resources",
+    "IN": "Inventory", "JB": "Job Billing", "JC": "Job Cost", "MS": "Material Sales", "PM": "Project Management",
+    "PO": "Purchase Order", "PR": "Payroll", "SL": "Subcontract", "SM": "Service Management",
+    "VA": "Viewpoint Administration", "VP": "Viewpoint Portal", "WF": "Workflow", "UD": "user-defined",
+    "RP": "Reporting", "WD": "Work Center", "PC": "Pre-Construction", "DM": "Document Management",
+    "RQ": "Requisition", "MO": "Material Orders", "HU": "Human Resources Utility", "PU": "Purchasing",
+    "BI": "Business Intelligence", "CV": "Conversion", "QA": "Quality Assurance", "DC": "Data Conversion",
+    "EX": "Export", "FR": "Financial Reporting",
+}  # fmt: skip
+
 # Curated labels for the best-known objects (the export labels only 254 tables, some tersely).
 LABELS: dict[str, str] = {
     "APTH": "AP Transaction Header (one row per AP invoice)",

@@ -39,6 +39,14 @@ from vgpt_dagster.datasets.checks import (
 )
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.holdout import audit_holdout_leak, holdout_matcher
+from vgpt_dagster.datasets.preference import audit_dpo_length, audit_judge_agrees
+from vgpt_dagster.datasets.records import normalise_instruction
+from vgpt_dagster.datasets.semantics import (
+    audit_company_consistency,
+    audit_core_object_share,
+    audit_join_evidence,
+    audit_literal_types,
+)
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 
 __all__ = [
@@ -108,10 +116,43 @@ def audit_sft(
             "Outputs shorter than the minimum teach terse answers.",
         )
     )
+    out.append(audit_padding(df))
     out.append(audit_duplicates("sft", df, cfg.max_duplicate_share))
     out.append(audit_no_real_in_rejection("sft", df, "output", catalog))
+    out += semantic_audits("sft", df, "output", checker, cfg)
+    out.append(audit_core_object_share("sft", df, "output", checker, cfg))
     out.append(audit_category_distribution("sft", df))
     return out
+
+
+def semantic_audits(name: str, df: pl.DataFrame, col: str, checker: SqlChecker, cfg: DatasetsConfig) -> list:
+    """Join evidence, the company asked for and literal types of the SQL in ``col``."""
+    return [
+        audit_join_evidence(name, df, col, checker, cfg.min_join_evidence_share),
+        audit_company_consistency(name, df, col, checker, cfg.max_company_mismatches),
+        audit_literal_types(name, df, col, checker, cfg.max_literal_type_errors),
+    ]
+
+
+def _judge_severity(cfg: DatasetsConfig) -> str:
+    return ERROR if cfg.judge_audit_blocking else WARN
+
+
+def audit_padding(df: pl.DataFrame) -> AuditResult:
+    """No output repeats its own instruction (text added only to get past the minimum length)."""
+    failures = []
+    for rid, ins, out in zip(df["id"].to_list(), df["instruction"].to_list(), df["output"].to_list(), strict=True):
+        q = normalise_instruction(ins)
+        if len(q.split()) >= 4 and q in normalise_instruction(out):
+            failures.append({"id": rid, "output": out[:200]})
+    return result(
+        "sft_padded_outputs",
+        not failures,
+        {"records": df.height, "outputs_repeating_instruction": len(failures)},
+        failures,
+        "An output that repeats its instruction ('(Answer about ...)') games the short-output rule instead of "
+        "saying something.",
+    )
 
 
 def audit_dpo(
@@ -129,6 +170,12 @@ def audit_dpo(
     out.append(audit_bad_side_fails("dpo_rejected", df, "rejected", checker, catalog))
     out.append(audit_no_real_in_rejection("dpo_chosen", df, "chosen", catalog))
     out.append(audit_no_fake_in_acceptance("dpo_chosen", df, "chosen", checker, fake_names))
+    out.append(audit_dpo_length(df, cfg))
+    out += semantic_audits("dpo_chosen", df, "chosen", checker, cfg)
+    if cfg.judge_sample_per_category:
+        out += audit_judge_agrees(
+            "dpo", df, "chosen", "rejected", catalog, cfg.judge_sample_per_category, cfg.seed, _judge_severity(cfg)
+        )
     out.append(audit_category_distribution("dpo", df))
     return out
 
@@ -151,6 +198,10 @@ def audit_kto(
         out.append(audit_bad_side_fails("kto_undesirable", bad, "completion", checker, catalog))
         out.append(audit_no_real_in_rejection("kto_desirable", good, "completion", catalog))
         out.append(audit_no_fake_in_acceptance("kto_desirable", good, "completion", checker, fake_names))
+        out += semantic_audits("kto_desirable", good, "completion", checker, cfg)
+        if cfg.judge_sample_per_category:
+            n, sev = cfg.judge_sample_per_category, _judge_severity(cfg)
+            out += audit_judge_agrees("kto", df, None, None, catalog, n, cfg.seed, sev)
     if dpo is not None:
         out.append(audit_prompt_overlap(dpo, df))
     out.append(audit_category_distribution("kto", df))

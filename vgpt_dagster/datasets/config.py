@@ -42,6 +42,14 @@ HALLUCINATION_PHASE = REJECTION_CATEGORIES + ACCEPTANCE_CATEGORIES
 # 83% fake-table rejection pairs, no real-table acceptance pairs, the rest NOLOCK style pairs.
 V2_STYLE_SHARES = {"fake_table_rejection": 0.83, "nolock_style": 0.17}
 DPO_MIXES = ("v3", "v2_style")
+# The business objects Vista users ask about (issue 15); raw-object SQL records are weighted toward them.
+CORE_OBJECTS = (
+    "APTH", "APTL", "APTD", "APVM", "ARTH", "ARTL", "ARCM", "JCJM", "JCJP", "JCCD", "JCCP", "JCCH", "JCCM", "JCCI",
+    "JCID", "PREH", "PRTH", "PRDT", "GLDT", "GLAC", "GLBL", "POHD", "POIT", "SLHD", "SLIT", "EMEM", "EMCD", "PMOH",
+    "PMOI", "CMDT", "INMT", "HQCO", "JBIN", "JBIT",
+)  # fmt: skip
+# Modules of the platform itself (data dictionary, portal, workflow, ...): capped in the SQL records.
+SYSTEM_MODULES = ("DD", "VP", "VA", "WF", "WD", "RP", "DM", "BI", "CV", "DC", "IM", "RF", "VC", "VS", "SQ", "SS", "UD")
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a SQL Server expert for Viewpoint Vista. Use only tables, views and columns that exist in "
@@ -118,6 +126,25 @@ class DatasetsConfig(StrictModel):
     # v3: the pairs above. v2_style: the same total, 83% fake-table rejection + 17% NOLOCK style, no acceptance
     # pairs (the DPO ablation's control; its rejection-balance audit then only warns).
     dpo_mix: Literal["v3", "v2_style"] = "v3"
+    # chosen/rejected length ratio of every pair (pairs outside are not generated; the audit blocks them) and the
+    # band the median ratio must sit in: the original set's chosen was longer in 99.8% of pairs (259 vs 142 chars).
+    dpo_length_band: tuple[float, float] = (0.8, 1.25)
+    dpo_median_ratio_band: tuple[float, float] = (0.9, 1.12)
+    # Which objects the raw-object SQL records are about: core objects get ``core_object_weight`` times the query
+    # variants, system objects (SYSTEM_MODULES, portal p*/frl_*/ud* names, no module) ``system_object_weight`` of them.
+    core_objects: tuple[str, ...] = CORE_OBJECTS
+    core_object_weight: int = pydantic.Field(12, ge=1, le=100)
+    system_modules: tuple[str, ...] = SYSTEM_MODULES
+    system_object_weight: float = pydantic.Field(0.25, ge=0, le=1)
+    # Blocking audits of SQL semantics (docs/datasets.md, "Semantic audits").
+    min_core_object_share: float = pydantic.Field(0.15, ge=0, le=1)  # of FROM/JOIN references in SFT SQL
+    max_system_object_share: float = pydantic.Field(0.10, ge=0, le=1)
+    min_join_evidence_share: float = pydantic.Field(1.0, ge=0, le=1)  # joins backed by FK/observed/header-detail
+    max_literal_type_errors: int = pydantic.Field(0, ge=0)
+    max_company_mismatches: int = pydantic.Field(0, ge=0)  # "for company 2" answered with another company
+    judge_sample_per_category: int = pydantic.Field(8, ge=0)  # DPO/KTO records judged per category (0 = off)
+    # The judge audits warn by default: the judge (validation/judge.py) is still learning free questions.
+    judge_audit_blocking: bool = False
     # KTO
     kto_size: int = pydantic.Field(3000, ge=2)
     kto_desirable_share: float = pydantic.Field(0.6, gt=0, lt=1)
@@ -164,6 +191,10 @@ class DatasetsConfig(StrictModel):
         lo, hi = self.rejection_share_band
         if not 0 <= lo < hi <= 1:
             raise ValueError(f"rejection_share_band must be [low, high] within 0..1 (got {self.rejection_share_band})")
+        for name in ("dpo_length_band", "dpo_median_ratio_band"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= 1 <= hi:
+                raise ValueError(f"{name} must be [low, high] with 0 < low <= 1 <= high (got [{lo}, {hi}])")
         return self
 
     def sized(self, n: int) -> int:

@@ -1,8 +1,11 @@
 """DPO v3: balanced, subtle preference pairs (the fix for DPO v2's 83%-rejection over-correction).
 
-Outside ``nolock_style`` both sides carry WITH (NOLOCK), so the only difference is the thing taught:
-real vs invented table or column, complete vs incomplete join key, company filter vs none. Real-table
-acceptance pairs (rejected = the false "does not exist" answer DPO v2 learned) balance the rejections.
+Both sides of a pair have the same shape and explanatory text, so the only difference is the thing taught:
+real vs invented table or column (the same query on the real or the invented name), complete vs incomplete
+join key, company filter vs none, NOLOCK vs none (the same note under both). Pairs whose chosen/rejected
+length ratio falls outside ``dpo_length_band`` are not used, so "the longer answer wins" is not learnable.
+Real-table acceptance pairs (rejected = the false "does not exist" answer DPO v2 learned) balance the
+rejections.
 """
 
 import random
@@ -12,7 +15,13 @@ import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.config import HALLUCINATION_PHASE, DatasetsConfig
-from vgpt_dagster.datasets.language import column_refusal, false_rejection, table_refusal
+from vgpt_dagster.datasets.language import (
+    column_acceptance,
+    column_refusal,
+    false_rejection,
+    table_acceptance,
+    table_refusal,
+)
 from vgpt_dagster.datasets.records import normalise_instruction, sample, to_frame
 from vgpt_dagster.datasets.sft import train_rows
 from vgpt_dagster.datasets.sft_sources import fence
@@ -48,62 +57,69 @@ def _pair(category: str, instruction: str, chosen: str, rejected: str) -> dict:
     }
 
 
-def _fake_sql(fake: str, f: ObjectFacts) -> str:
-    """What a hallucinating model writes: the invented table, but otherwise in house style."""
-    cols = [ident(c) for c in f.display_columns(4)]
-    where = [f"{ident(f.company)} = 1"] if f.company else []
-    return render_select(cols, fake, where=where, top=100)
+def _on_fake(sql: str, real: str, fake: str) -> str:
+    """The same query on the invented name: what a hallucinating model writes (house style otherwise)."""
+    return sql.replace(f"FROM {ident(real)} ", f"FROM {ident(fake)} ", 1)
 
 
 def fake_table_pairs(facts: dict[str, ObjectFacts], fakes: list[dict], asks=FAKE_ASKS) -> Iterator[dict]:
+    """Chosen refuses the invented name and queries the real object; rejected says the invented name holds the
+    data and runs the same query on it. Same explanation, same object list, same SQL but for the name."""
     for p in fakes:
         f = facts.get(p["real"][0])
         if f is None:
             continue
-        q = object_queries(f, 0)[0]
         labels = {r: facts[r].label if r in facts else r for r in p["real"]}
         for k, ask in enumerate(asks):
+            q = object_queries(f, k)[0]  # k: the company the ask names (1 + k % 3)
             chosen = f"{table_refusal(p['fake'], p['real'], labels, p['explanation'])}\n\n{fence(q.sql)}"
-            yield _pair(
-                "fake_table_rejection",
-                ask.format(x=p["fake"], co=1 + k % 3),
-                chosen,
-                f"{fence(_fake_sql(p['fake'], f))}\n\nThis returns the {p['fake']} rows.",
-            )
+            rejected = f"{table_acceptance(p['fake'], p['real'], labels, p['explanation'])}\n\n"
+            rejected += fence(_on_fake(q.sql, f.name, p["fake"]))
+            yield _pair("fake_table_rejection", ask.format(x=p["fake"], co=1 + k % 3), chosen, rejected)
 
 
 def real_table_pairs(facts: dict[str, ObjectFacts], asks=REAL_ASKS) -> Iterator[dict]:
+    """Chosen: the object exists, with the query; rejected: the false "does not exist" over the same query."""
     # English-looking real names first (Companies, SMWorkOrder): the ones a rejection-biased model refuses.
     ordered = sorted(facts.values(), key=lambda f: (f.name.isupper(), f.name))
     for f in ordered:
-        q = object_queries(f, 1)[0]
+        if len(f.display_columns(6)) < 3:  # a description names at least three columns
+            continue
         for k, ask in enumerate(asks):
-            chosen = (
-                f"{f.name} exists: it is {f.label} ({'view' if f.obj.is_view else 'table'}, "
-                f"{len(f.obj.columns)} columns" + (f", key {', '.join(f.key)}" if f.key else "") + ").\n\n"
-                f"{fence(q.sql)}"
+            q = object_queries(f, k)[0]
+            kind = "view" if f.obj.is_view else "table"
+            chosen = f"{f.name} exists in Viewpoint Vista: it is {f.label} (a {kind}). Query it like this:"
+            rejected = false_rejection(f.name)
+            yield _pair(
+                "real_table_acceptance",
+                ask.format(x=f.name, co=1 + k % 3),
+                f"{chosen}\n\n{fence(q.sql)}",
+                f"{rejected}\n\n{fence(q.sql)}",
             )
-            yield _pair("real_table_acceptance", ask.format(x=f.name, co=1 + k % 3), chosen, false_rejection(f.name))
 
 
 def fake_column_pairs(facts: dict[str, ObjectFacts], cols: list[dict], asks=COLUMN_ASKS) -> Iterator[dict]:
+    """Chosen refuses the invented column and selects the real one; rejected selects the invented one."""
     for cp in cols:
         f = facts.get(cp["table"])
         if f is None:
             continue
         where = f.company_where()
         keys = [ident(c) for c in f.key[:2]]
-        good = render_select(
-            list(dict.fromkeys([*keys, *(ident(c) for c in cp["real_columns"])])), f.name, where=where, top=100
-        )
+        good = render_select([*keys, *(ident(c) for c in cp["real_columns"][:1])], f.name, where=where, top=100)
         bad = render_select([*keys, ident(cp["fake_column"])], f.name, where=where, top=100)
         for ask in asks:
             yield _pair(
                 "fake_column_rejection",
                 ask.format(c=cp["fake_column"], t=f.name, co=1),
                 f"{column_refusal(f.name, cp['fake_column'], cp['real_columns'])}\n\n{fence(good)}",
-                f"{fence(bad)}\n\nThis returns {cp['fake_column']} for each row.",
+                f"{column_acceptance(f.name, cp['fake_column'], cp['real_columns'])}\n\n{fence(bad)}",
             )
+
+
+def _style(category: str, ask: str, good_sql: str, bad_sql: str, note: str) -> dict:
+    """A style pair: the same note under both answers, so the SQL difference is all that is taught."""
+    return _pair(category, ask, f"{fence(good_sql)}\n\n{note}", f"{fence(bad_sql)}\n\n{note}")
 
 
 def style_pairs(
@@ -114,40 +130,36 @@ def style_pairs(
     for f in facts:
         for q in object_queries(f, i)[:3]:
             ask = f"Write a query for {q.ask}."
-            out["nolock_style"].append(
-                _pair("nolock_style", ask, f"{fence(q.sql)}\n\n{q.note}", fence(q.sql.replace(" WITH (NOLOCK)", "")))
-            )
+            out["nolock_style"].append(_style("nolock_style", ask, q.sql, q.sql.replace(" WITH (NOLOCK)", ""), q.note))
             where = next(
                 (ln for ln in q.sql.splitlines() if ln.startswith("WHERE") and f.company and f.company in ln), None
             )
             if where and "\n  AND " not in q.sql:
-                out["company_filter"].append(
-                    _pair(
-                        "company_filter",
-                        f"Query {q.ask}.",
-                        f"{fence(q.sql)}\n\n{q.note}",
-                        fence(q.sql.replace(where + "\n", "").replace("\n" + where, "")),
-                    )
-                )
+                bad = q.sql.replace(where + "\n", "").replace("\n" + where, "")
+                out["company_filter"].append(_style("company_filter", f"Query {q.ask}.", q.sql, bad, q.note))
     for k, (a, b) in enumerate(joins):
         q = join_query(catalog, a, b, k + i)
         pairs = catalog.join_keys(a, b)
         full = " AND ".join(f"a.{ident(x)} = b.{ident(y)}" for x, y in pairs)
         partial = " AND ".join(f"a.{ident(x)} = b.{ident(y)}" for x, y in pairs[1:])
-        out["join_quality"].append(
-            _pair(
-                "join_quality",
-                f"Join {a} to {b}" + (f" ({q.ask.split(' for ')[-1]})." if " for " in q.ask else "."),
-                f"{fence(q.sql)}\n\n{q.note}",
-                fence(q.sql.replace(full, partial)),
-            )
-        )
+        ask = f"Join {a} to {b}" + (f" ({q.ask.split(' for ')[-1]})." if " for " in q.ask else ".")
+        out["join_quality"].append(_style("join_quality", ask, q.sql, q.sql.replace(full, partial), q.note))
     return out
 
 
+def length_ratio(rec: dict) -> float:
+    """len(chosen) / len(rejected) of a pair (the "longer wins" shortcut when far from 1)."""
+    return len(rec["chosen"]) / max(len(rec["rejected"]), 1)
+
+
 def category_pools(
-    catalog: Catalog, pairs: pl.DataFrame, column_pairs: pl.DataFrame, i: int = 2
+    catalog: Catalog,
+    pairs: pl.DataFrame,
+    column_pairs: pl.DataFrame,
+    i: int = 2,
+    length_band: tuple[float, float] = (0.0, float("inf")),
 ) -> dict[str, list[dict]]:
+    """Candidate pairs per category, keeping those whose chosen/rejected length ratio is inside ``length_band``."""
     facts_list = object_facts(catalog)
     facts = {f.name: f for f in facts_list}
     joins = join_candidates(catalog, facts_list)
@@ -157,7 +169,8 @@ def category_pools(
         "fake_column_rejection": list(fake_column_pairs(facts, train_rows(column_pairs))),
     }
     pools.update(style_pairs(facts_list, joins, catalog, i))
-    return pools
+    lo, hi = length_band
+    return {c: [r for r in recs if lo <= length_ratio(r) <= hi] for c, recs in pools.items()}
 
 
 def _fenced_sql(text: str) -> list[str]:
@@ -209,5 +222,6 @@ def build_dpo_dataset(
     """Contract columns + split; counts per category from ``cfg.dpo_counts`` (times ``cfg.scale``)."""
     rng = random.Random(cfg.seed + 1)
     checker = checker or SqlChecker(catalog)
-    recs = select_checked(category_pools(catalog, pairs, column_pairs), cfg.dpo_targets(), rng, checker, "chosen")
+    pools = category_pools(catalog, pairs, column_pairs, length_band=cfg.dpo_length_band)
+    recs = select_checked(pools, cfg.dpo_targets(), rng, checker, "chosen")
     return to_frame(sample(recs, len(recs), rng), "dpo_v3", cfg.system_prompt, cfg.holdout_fraction)

@@ -97,6 +97,19 @@ def table_refusal(fake: str, real: list[str], labels: dict[str, str], explanatio
     return f"There is no table or view named '{fake}' in Viewpoint Vista.{why} Use instead:\n{alts}"
 
 
+def table_acceptance(fake: str, real: list[str], labels: dict[str, str], explanation: str = "") -> str:
+    """The hallucinating answer to the same question (rejected/undesirable only): the invented name accepted."""
+    alts = "\n".join(f"- {r}: {labels.get(r, r)}" for r in real)
+    why = f" {explanation}" if explanation else ""
+    return f"The table '{fake}' holds this data in Viewpoint Vista.{why} Related objects:\n{alts}"
+
+
+def column_acceptance(table: str, fake: str, real: list[str]) -> str:
+    """The hallucinating answer about an invented column (rejected/undesirable only)."""
+    alts = " or ".join(real)
+    return f"{table} has the column '{fake}'. It holds what {alts} holds (spelled exactly like that)."
+
+
 def column_refusal(table: str, fake: str, real: list[str]) -> str:
     alts = " or ".join(real)
     return f"{table} has no column named '{fake}'. The column you want is {alts} (spelled exactly like that)."

@@ -2,12 +2,14 @@
 
 Guarantees (each re-checked by ``audit.audit_sft``): every SQL in an output passes the analyzer (records
 whose SQL fails are dropped and counted), no output shorter than ``min_output_chars`` (short outputs get
-the object's label appended; records still short are dropped), no two instructions equal after
-normalisation, only the 'train' split of the fake pairs is used, and the order is a seeded shuffle.
+facts about the object they name appended - label, key, company column; records still short are dropped),
+no two instructions equal after normalisation, only the 'train' split of the fake pairs is used, and the
+order is a seeded shuffle.
 """
 
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -16,8 +18,9 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets import sft_sources as src
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.records import dedup, normalise_instruction, to_frame
+from vgpt_dagster.datasets.semantics import object_weights
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
-from vgpt_dagster.datasets.sqlgen import join_candidates, object_facts
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, join_candidates, object_facts
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +29,9 @@ log = logging.getLogger(__name__)
 class SftStats:
     """What generation dropped and why (reported as asset metadata)."""
 
-    pool_sizes: dict[str, int] = field(default_factory=dict)
     targets: dict[str, int] = field(default_factory=dict)
     dropped_sql: int = 0
-    rewritten_short: int = 0
-    dropped_short: int = 0
+    rewritten_short: int = 0  # short outputs completed with facts about the object they name
     duplicates_removed: int = 0
     dropped_sql_examples: list[dict] = field(default_factory=list)
     intent_records: int = 0  # sql_generation records taken from the business-intent library
@@ -67,7 +68,7 @@ def build_sft_dataset(
     fakes, cols, cases = train_rows(pairs), train_rows(column_pairs), train_rows(case_variants)
     corpus_recs = [dict(r, sqls=list(r.get("sqls") or [])) for r in (corpus.to_dicts() if corpus is not None else [])]
     pools = {
-        "sql_generation": list(src.sql_generation(facts, joins, catalog, rng, corpus_recs)),
+        "sql_generation": list(src.sql_generation(facts, joins, catalog, rng, corpus_recs, object_weights(facts, cfg))),
         "schema_knowledge": list(src.schema_knowledge(facts, catalog, rng)),
         "join_patterns": list(src.join_patterns(joins, catalog, rng)),
         "error_correction": list(src.error_correction(facts, joins, catalog, fakes, cols, cases, rng)),
@@ -75,8 +76,8 @@ def build_sft_dataset(
         "negatives": list(src.negatives(facts, catalog, fakes, cols, cases, rng)),
     }
     targets = cfg.sft_targets()
-    stats.pool_sizes = {k: len(v) for k, v in pools.items()}
     stats.targets = targets
+    by_name = {f.name: f for f in facts}
     seen: set[str] = set()
     chosen: list[dict] = []
     leftovers: dict[str, list[dict]] = {}
@@ -85,11 +86,11 @@ def build_sft_dataset(
         rng.shuffle(pool)
         want = targets[category]
         if category == "sql_generation" and intents:  # business questions first: intent_share of the target
-            got = _take(_shuffled(intents, rng), round(want * cfg.intent_share), seen, checker, cfg, stats)[0]
+            got = _take(_shuffled(intents, rng), round(want * cfg.intent_share), seen, checker, cfg, stats, by_name)[0]
             stats.intent_records = len(got)
             chosen += got
             want -= len(got)
-        kept, rest = _take(pool, want, seen, checker, cfg, stats)
+        kept, rest = _take(pool, want, seen, checker, cfg, stats, by_name)
         chosen += kept
         leftovers[category] = rest
         if len(kept) < want:
@@ -99,7 +100,7 @@ def build_sft_dataset(
     for category in targets:
         if deficit <= 0:
             break
-        kept, leftovers[category] = _take(leftovers[category], deficit, seen, checker, cfg, stats)
+        kept, leftovers[category] = _take(leftovers[category], deficit, seen, checker, cfg, stats, by_name)
         chosen += kept
         deficit -= len(kept)
     chosen, removed = dedup(chosen)  # belt and braces: the loop above already skipped duplicates
@@ -117,7 +118,15 @@ def _shuffled(records: list[dict], rng: random.Random) -> list[dict]:
     return out
 
 
-def _take(pool: list[dict], n: int, seen: set[str], checker: SqlChecker, cfg: DatasetsConfig, stats: SftStats):
+def _take(
+    pool: list[dict],
+    n: int,
+    seen: set[str],
+    checker: SqlChecker,
+    cfg: DatasetsConfig,
+    stats: SftStats,
+    facts: dict[str, ObjectFacts] | None = None,
+):
     """Up to ``n`` records of ``pool`` that are new, long enough and whose SQL passes; returns (kept, untried)."""
     kept: list[dict] = []
     fetched = 0
@@ -131,7 +140,7 @@ def _take(pool: list[dict], n: int, seen: set[str], checker: SqlChecker, cfg: Da
         if key in seen:
             stats.duplicates_removed += 1
             continue
-        if not _long_enough(rec, cfg.min_output_chars, stats):
+        if not _long_enough(rec, cfg.min_output_chars, stats, facts or {}):
             continue
         bad = [s for s in rec["sqls"] if not checker.ok(s)]
         if bad:
@@ -144,12 +153,20 @@ def _take(pool: list[dict], n: int, seen: set[str], checker: SqlChecker, cfg: Da
     return kept, []
 
 
-def _long_enough(rec: dict, min_chars: int, stats: SftStats) -> bool:
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _long_enough(rec: dict, min_chars: int, stats: SftStats, facts: dict[str, ObjectFacts]) -> bool:
+    """Outputs under ``min_chars`` get facts about the first object they name (label, module, key, company
+    column); an output naming none is dropped. Never padding that repeats the question."""
     if len(rec["output"]) >= min_chars:
         return True
-    rec["output"] = f"{rec['output']} (Answer about {rec['instruction'].rstrip('?.')}.)"
-    if len(rec["output"]) >= min_chars:
-        stats.rewritten_short += 1
-        return True
-    stats.dropped_short += 1
+    f = next((facts[w] for w in _WORD.findall(rec["output"]) if w in facts), None)
+    if f is not None:
+        more = f" {f.name} is {f.label}" + (f", keyed by {', '.join(f.key)}" if f.key else "")
+        more += f"; filter it by {f.company}." if f.company else "; it has no company column."
+        rec["output"] = rec["output"].rstrip() + more
+        if len(rec["output"]) >= min_chars:
+            stats.rewritten_short += 1
+            return True
     return False

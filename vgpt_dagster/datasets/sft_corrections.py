@@ -5,6 +5,7 @@ Records have the shape of :mod:`vgpt_dagster.datasets.sft_sources` records (re-e
 """
 
 import random
+import re
 from collections.abc import Iterator
 
 from vgpt_dagster.catalog.model import Catalog
@@ -38,7 +39,8 @@ def error_correction(
         yield _rec(
             "error_correction",
             rng.choice(_FIX),
-            f"Every table in a Vista SELECT needs WITH (NOLOCK) (read without blocking posting batches):\n\n{fence(q.sql)}",
+            "Every table in a Vista SELECT needs WITH (NOLOCK) (read without blocking posting batches):"
+            f"\n\n{fence(q.sql)}",
             [q.sql],
             q.sql.replace(" WITH (NOLOCK)", ""),
         )
@@ -48,7 +50,8 @@ def error_correction(
             yield _rec(
                 "error_correction",
                 rng.choice(_FIX),
-                f"The query reads every company's rows. {f.name} is partitioned by {f.company}; add the company filter:\n\n{fence(q.sql)}",
+                f"The query reads every company's rows. {f.name} is partitioned by {f.company}; add the company "
+            f"filter:\n\n{fence(q.sql)}",
                 [q.sql],
                 wrong,
             )
@@ -124,9 +127,10 @@ def negatives(
         f = by_name.get(p["real"][0])
         if f is None:
             continue
-        q = object_queries(f, 0)[0]
         labels = {r: (by_name[r].label if r in by_name else r) for r in p["real"]}
         for ask in rng.sample(asks, 6):
+            co = re.search(r"company (\d+)", ask)
+            q = object_queries(f, int(co.group(1)) - 1 if co else 0)[0]  # the company the ask names
             yield _rec(
                 "negatives",
                 ask.format(x=p["fake"]),

@@ -32,9 +32,11 @@ def sql_generation(
     catalog: Catalog,
     rng: random.Random,
     corpus: list[dict] = (),
+    weights: dict[str, int] | None = None,
 ) -> Iterator[dict]:
+    """Raw-object queries (``weights``: variants per object, see ``semantics.object_weights``), joins, corpus."""
     for f in facts:
-        for i in range(4):
+        for i in range(weights.get(f.name, 4) if weights else 4):
             for q in object_queries(f, i):
                 ask = rng.choice(_ASK)
                 yield _rec("sql_generation", f"{ask} {q.ask}.", f"{fence(q.sql)}\n\n{q.note}", [q.sql])
@@ -53,7 +55,7 @@ def schema_knowledge(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
     for f in facts:
         o = f.obj
         shown = o.columns[:40]
-        listing = "\n".join(f"- {c.name} ({c.type_sql})" for c in shown)
+        listing = "\n".join(f"- {c.name} ({c.type_text})" for c in shown)
         more = f"\n... and {len(o.columns) - 40} more columns." if len(o.columns) > 40 else ""
         yield _rec(
             "schema_knowledge",
@@ -71,7 +73,8 @@ def schema_knowledge(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
         yield _rec(
             "schema_knowledge",
             f"Does {f.name} exist in Vista, and is it a table or a view?",
-            f"Yes. {f.name} exists in the Vista catalog: {f.label}. It is {kind}. Its module is {o.module or 'not recorded'}.",
+            f"Yes. {f.name} exists in the Vista catalog: {f.label}. It is {kind}. "
+            f"Its module is {o.module or 'not recorded'}.",
             [],
         )
         if f.key:
@@ -94,10 +97,10 @@ def schema_knowledge(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
             yield _rec(
                 "schema_knowledge",
                 f"Does {f.name} have a {c.name.lower()} column?",
-                f"Yes: {f.name}.{c.name} ({c.type_sql}). Spell it exactly {c.name}; the collation is binary, so "
+                f"Yes: {f.name}.{c.name} ({c.type_text}). Spell it exactly {c.name}; the collation is binary, so "
                 f"'{c.name.lower()}' would not match."
                 if c.name != c.name.lower()
-                else f"Yes: {f.name}.{c.name} ({c.type_sql}) is a column of {f.label}.",
+                else f"Yes: {f.name}.{c.name} ({c.type_text}) is a column of {f.label}.",
                 [],
             )
         for c in rng.sample(list(o.columns), min(8, len(o.columns))):
@@ -106,7 +109,7 @@ def schema_knowledge(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
             yield _rec(
                 "schema_knowledge",
                 f"What is the data type of {f.name}.{c.name}?",
-                f"{f.name}.{c.name} is {c.type_sql}{base}, {null}. It is column {c.ordinal} of {f.name} ({f.label}).",
+                f"{f.name}.{c.name} is {c.type_text}{base}, {null}. It is column {c.ordinal} of {f.name} ({f.label}).",
                 [],
             )
 
@@ -158,17 +161,19 @@ def business_context(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
         yield _rec(
             "business_context",
             f"What is {f.name} used for in Viewpoint Vista?",
-            f"{f.name} is {f.label}, in the {f.obj.module or 'unknown'} module. A typical query:\n\n{fence(q.sql)}",
+            f"{f.name} is {f.label}, in the {f.obj.module or 'unassigned'} module. A typical query:\n\n{fence(q.sql)}",
             [q.sql],
         )
-        yield _rec(
-            "business_context",
-            f"Which Vista object holds {f.label.split('(')[0].strip()} data?",
-            f"Use {f.name} ({f.label})."
-            + (f" Filter it by {f.company}." if f.company else "")
-            + (f" Its key is {', '.join(f.key)}." if f.key else ""),
-            [],
-        )
+        if f.labelled:  # a label from the export or the vocabulary: a question a user could ask
+            yield _rec(
+                "business_context",
+                f"Which Vista object holds {f.label.split('(')[0].strip()} data?",
+                f"Use {f.name} ({f.obj.module or 'no'} module)."
+                + (f" Filter it by {f.company}." if f.company else "")
+                + (f" Its key is {', '.join(f.key)}." if f.key else "")
+                + f" A typical query:\n\n{fence(q.sql)}",
+                [q.sql],
+            )
         yield _rec(
             "business_context",
             f"Which module owns {f.name}, and how is it partitioned?",

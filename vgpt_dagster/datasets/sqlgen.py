@@ -5,6 +5,7 @@ SQL is right by construction; the analyzer still checks every statement (``sqlch
 dataset.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,8 +18,19 @@ DATES = frozenset({"smalldatetime", "datetime", "date", "datetime2"})
 STRINGS = frozenset({"varchar", "char", "nvarchar", "nchar"})
 
 
-def literal(col: Column, i: int = 0) -> str:
-    """A plausible literal for a filter on ``col`` (``i`` varies the value)."""
+def literal(col: Column, i: int = 0) -> str | None:
+    """A literal of the column's type for a filter on ``col`` (``i`` varies the value), or None.
+
+    Numbers for numeric columns, ISO dates for date columns, 'Y'/'N' for bYN flags, 0/1 for bit. The
+    metadata holds no code lists, so a string column gets a parameter named after it (``@PayMethod``) rather
+    than an invented value such as 'REC1'. None for types a filter literal makes no sense on (GUIDs, binary).
+
+    Examples:
+        >>> literal(Column("InvDate", "bDate", "smalldatetime")), literal(Column("PayMethod", "char", "char"))
+        ("'2023-01-01'", '@PayMethod')
+        >>> literal(Column("UniqueAttchID", "uniqueidentifier", "uniqueidentifier")) is None
+        True
+    """
     t = (col.base_type or "").lower()
     if col.name.endswith("Co") and t in INTEGER:
         return str(1 + i % 3)
@@ -28,9 +40,35 @@ def literal(col: Column, i: int = 0) -> str:
         return f"{1000 + 250 * i}.00"
     if t in DATES:
         return f"'{2023 + i % 3}-{1 + i % 12:02d}-01'"
+    if t == "bit":
+        return str(i % 2)
     if t == "char" and col.data_type == "bYN":
         return "'Y'" if i % 2 == 0 else "'N'"
-    return f"'{col.name[:3].upper()}{i + 1}'"
+    if t in STRINGS and IDENT.match(col.name):
+        return f"@{col.name}"
+    return None
+
+
+# Numeric columns that add up (money, hours, units); rates, percentages and factors never do.
+_ADDITIVE_TYPES = frozenset({"bDollar", "money", "bHrs", "bUnits", "smallmoney"})
+_ADDITIVE_NAME = re.compile(
+    r"(Amt|Amount|Total|Cost|Hours|Hrs|Units|Qty|Quantity|Loads|Tax|Earnings|Gross|Net|Paid|Due|Retg|Balance)"
+)
+_NOT_ADDITIVE = re.compile(r"Rate|Pct|Percent|Factor|Ratio|Price|(Seq|ID|Id|UM)$")
+
+
+def is_additive(col: Column) -> bool:
+    """True for money, hours and units columns: the ones a SUM means something for (never SUM(DiscRate)).
+
+    Examples:
+        >>> is_additive(Column("InvTotal", "bDollar", "numeric")), is_additive(Column("DiscRate", "bPct", "numeric"))
+        (True, False)
+    """
+    t = (col.base_type or "").lower()
+    if _NOT_ADDITIVE.search(col.name) or t not in NUMERIC | INTEGER:
+        return False
+    named = bool(_ADDITIVE_NAME.search(col.name))
+    return named if t in INTEGER else (col.data_type in _ADDITIVE_TYPES or named)  # integers: counts like Loads
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: facts are cached per object
@@ -44,6 +82,8 @@ class ObjectFacts:
     numeric: tuple[str, ...]
     dates: tuple[str, ...]
     texts: tuple[str, ...]
+    amounts: tuple[str, ...] = ()  # numeric columns that add up (money, hours, units): what SUM may use
+    labelled: bool = False  # the label comes from the export or the vocabulary (not described from columns)
 
     @property
     def name(self) -> str:
@@ -89,6 +129,8 @@ def object_facts(catalog: Catalog) -> list[ObjectFacts]:
                 numeric=tuple(by_type["n"]),
                 dates=tuple(by_type["d"]),
                 texts=tuple(by_type["t"]),
+                amounts=tuple(c for c in by_type["n"] if is_additive(obj.column(c))),
+                labelled=catalog.label(name) != catalog.described_label(obj),
             )
         )
     return out

@@ -61,12 +61,13 @@ def object_queries(f: ObjectFacts, i: int) -> tuple[Query, ...]:
         ),
     ]
     non_key = [c for c in f.obj.columns if c.name not in f.key and c.name != "KeyID" and not c.name.endswith("Co")]
-    for j, col in enumerate(non_key[i % 3 :: 7][:2]):
-        lit = literal(col, i + j)
+    picks = [(c, literal(c, i + j)) for j, c in enumerate(non_key[i % 3 :: 7][:4])]
+    for col, lit in [(c, v) for c, v in picks if v is not None][:2]:
+        shown = f"a given {col.name} ({lit})" if lit.startswith("@") else f"{col.name} = {lit}"
         out.append(
             Query(
                 "filter",
-                f"the {f.name} rows where {col.name} = {lit}{co_txt}",
+                f"the {f.name} rows where {shown}{co_txt}",
                 render_select(_cols(cols), f.name, where=[*where, f"{ident(col.name)} = {lit}"], top=100),
                 f"Filters {f.name} on {col.name}; {conv}.",
             )
@@ -98,19 +99,20 @@ def object_queries(f: ObjectFacts, i: int) -> tuple[Query, ...]:
     if f.numeric:
         n = f.numeric[i % len(f.numeric)]
         grp = f.texts[0] if f.texts else (f.key[-1] if f.key else None)
-        if grp and grp != n:
+        amount = f.amounts[i % len(f.amounts)] if f.amounts else None
+        if grp and amount and grp != amount:
             out.append(
                 Query(
                     "sum",
-                    f"the total {n} by {grp} from {f.name}{co_txt}",
+                    f"the total {amount} by {grp} from {f.name}{co_txt}",
                     render_select(
-                        [ident(grp), f"SUM({ident(n)}) AS Total{n}"],
+                        [ident(grp), f"SUM({ident(amount)}) AS Total{amount}"],
                         f.name,
                         where=where,
                         group_by=[ident(grp)],
-                        order_by=[f"Total{n} DESC"],
+                        order_by=[f"Total{amount} DESC"],
                     ),
-                    f"Sums {n} per {grp}; {conv}.",
+                    f"Sums {amount} per {grp}; {conv}.",
                 )
             )
         out.append(

@@ -84,13 +84,14 @@ def test_join_keys_header_detail_in_key_order(cat):
     assert cat.join_keys("APTL", "APTD") == tuple((c, c) for c in ("APCo", "Mth", "APTrans", "APLine"))
 
 
-def test_master_lookup_needs_observed_evidence(full_catalog, small_catalog):
-    # APTH -> APVM shares VendorGroup, Vendor, but neither key extends the other: only Viewpoint's views
-    # (observed_joins, embedded in the full export) are evidence; the small fixture has no such file.
+def test_master_lookup_evidence(full_catalog, small_catalog):
+    # APTH -> APVM shares VendorGroup, Vendor and neither key extends the other: Viewpoint's views join them
+    # (observed_joins, embedded in the full export); without that file, the master's two-column key is the evidence.
     ev = full_catalog.join_evidence("APTH", "APVM")
     assert ev.pairs == (("VendorGroup", "VendorGroup"), ("Vendor", "Vendor")) and ev.kind == "observed"
     assert "30 time(s)" in ev.detail
-    assert small_catalog.join_keys("APTH", "APVM") == ()
+    small = small_catalog.join_evidence("APTH", "APVM")
+    assert small.kind == "master_lookup" and small.pairs == ev.pairs
 
 
 def test_coincidental_shared_keys_are_no_join(full_catalog):

@@ -31,7 +31,9 @@ def checker(catalog):
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, catalog, cfg, checker):
     """Every asset built into a temporary project root, as the Dagster assets would."""
-    paths = ProjectPaths(tmp_path_factory.mktemp("vgpt_root"))
+    root = tmp_path_factory.mktemp("vgpt_root")
+    (root / "configs").symlink_to(ProjectPaths.from_env().configs)  # the shipped intent library (configs/intents)
+    paths = ProjectPaths(root)
     return {
         "paths": paths,
         "pairs": B.build_pairs_artifacts(catalog, cfg, paths),

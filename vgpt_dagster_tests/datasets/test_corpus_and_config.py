@@ -62,6 +62,7 @@ def test_cli_build_all_small(tmp_path, monkeypatch, capsys):
     real = ProjectPaths.from_env()
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "datasets.yaml").write_text("scale: 0.005\nkto_size: 4000\n")
+    (tmp_path / "configs" / "intents").symlink_to(real.configs / "intents")
     (tmp_path / "data" / "embedded").mkdir(parents=True)
     (tmp_path / "data" / "embedded" / "vista6x").symlink_to(real.embedded_schema)
     monkeypatch.setenv("VGPT_ROOT", str(tmp_path))
