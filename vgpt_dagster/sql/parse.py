@@ -201,6 +201,8 @@ class Unparsed:
     col: int
     finding: Finding
     module: Module | None = None
+    start: int | None = None  # character offsets of the statement's text: sql[start:end]
+    end: int | None = None
 
     def to_dict(self) -> dict:
         return {"line": self.line, "col": self.col, "error_line": self.finding.line, "error_col": self.finding.col,
@@ -577,13 +579,13 @@ def parse_all(sql: str) -> ParsedScript:
         except ParseError as err:
             finding = _error_finding(err, sql)
             errors.append(finding)
-            unparsed.append(Unparsed(line, col, finding, chunk.module))
+            unparsed.append(Unparsed(line, col, finding, chunk.module, start, end))
             continue
         for node in (n for n in parsed if n is not None):
             if not known and not is_statement(node):
                 finding = _prose(text, start, line, col)
                 errors.append(finding)
-                unparsed.append(Unparsed(line, col, finding, chunk.module))
+                unparsed.append(Unparsed(line, col, finding, chunk.module, start, end))
                 continue
             out.append(Statement(node, line, col, chunk.module, chunk.role, start, end))
     if not out and not errors:

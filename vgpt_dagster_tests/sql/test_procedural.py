@@ -130,3 +130,22 @@ def test_cli_file_report_text_and_json(capsys):
     report = json.loads(capsys.readouterr().out)["report"]
     assert (report["found"], report["analysed"], len(report["unparseable"])) == (9, 8, 1)
     assert [s["kind"] for s in report["statements"]] == ["SELECT", "UPDATE"]
+
+
+def test_sql_corpus_mines_selects_inside_modules(full_catalog):
+    from vgpt_dagster.datasets.corpus import mine_sql_corpus_files
+
+    examples, skipped, files = mine_sql_corpus_files(PROCS, full_catalog)
+    by_proc = {r["procedure"]: r for r in examples.to_dicts()}
+    assert set(by_proc) == {"dbo.bspAPVendorInvTotals", "dbo.vfAPOpenInvoices"}  # the cursor query, the TVF body
+    cursor_sql = by_proc["dbo.bspAPVendorInvTotals"]["sqls"][0]
+    assert cursor_sql.startswith("select h.APTrans, h.InvTotal") and "from dbo.APTH h WITH (NOLOCK)" in cursor_sql
+    assert "procedure dbo.bspAPVendorInvTotals" in by_proc["dbo.bspAPVendorInvTotals"]["instruction"]
+    reasons = {(r["procedure"], r["reason"].split(":")[0]) for r in skipped.to_dicts()}
+    assert ("dbo.bspAPOneBadStatement", "parse_error") in reasons
+    assert any(p == "dbo.vrvAPColumnInfo" and r.startswith("reads no Vista table") for p, r in reasons)
+    counts = {r["file"]: r for r in files.to_dicts()}
+    proc = counts["bspAPVendorInvTotals.sql"]
+    assert (proc["selects"], proc["mined"], proc["unparseable"]) == (1, 1, 0)
+    assert proc["assignments"] == 1  # select @msg = v.Name from APVM ...: sets a variable, returns no rows
+    assert counts["bspAPOneBadStatement.sql"]["unparseable"] == 1
