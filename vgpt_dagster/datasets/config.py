@@ -104,7 +104,7 @@ class DatasetsConfig(StrictModel):
     intents_dir: Path = Path("configs/intents")  # relative paths: to the project root
     intent_share: float = pydantic.Field(0.3, ge=0, le=1)
     min_intent_share: float = pydantic.Field(0.3, ge=0, le=1)
-    intent_fills_per_phrasing: int = pydantic.Field(16, ge=1, le=200)
+    intent_fills_per_phrasing: int = pydantic.Field(32, ge=1, le=200)
     # Audits of what the instructions ask (datasets/intent_audit.py): natural questions (no raw object name),
     # distinct instruction shapes (names and literals masked; scaled by `scale`), SQL feature coverage.
     min_natural_question_share: float = pydantic.Field(0.08, ge=0, le=1)

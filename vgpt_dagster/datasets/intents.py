@@ -432,6 +432,12 @@ WRAPPERS: tuple[str, ...] = (
     "How would I pull this from Vista? {q}",
     "Help me with a Viewpoint query. {q}",
     "{q} Thanks!",
+    "Need this for a report: {q}",
+    "{q} Use the Vista tables, please.",
+    "My PM wants to know: {q}",
+    "Can you help? {q}",
+    "SQL question. {q}",
+    "{q} (T-SQL)",
 )
 
 

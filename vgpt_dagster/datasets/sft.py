@@ -81,13 +81,14 @@ def build_sft_dataset(
     seen: set[str] = set()
     chosen: list[dict] = []
     leftovers: dict[str, list[dict]] = {}
+    intent_rest = _shuffled(intents or [], rng)
     for category in targets:  # fixed order: config order, so a seed gives the same data
         pool = pools[category]
         rng.shuffle(pool)
         want = targets[category]
-        if category == "sql_generation" and intents:  # business questions first: intent_share of the target
-            got = _take(_shuffled(intents, rng), round(want * cfg.intent_share), seen, checker, cfg, stats, by_name)[0]
-            stats.intent_records = len(got)
+        if category == "sql_generation":  # business questions first: intent_share of the target
+            n_int = round(want * cfg.intent_share)
+            got, intent_rest = _take_intents(intent_rest, n_int, seen, checker, cfg, stats, by_name)
             chosen += got
             want -= len(got)
         kept, rest = _take(pool, want, seen, checker, cfg, stats, by_name)
@@ -100,6 +101,11 @@ def build_sft_dataset(
     for category in targets:
         if deficit <= 0:
             break
+        if category == "sql_generation":  # the deficit keeps the intent share of sql_generation too
+            n_int = round(deficit * cfg.intent_share)
+            got, intent_rest = _take_intents(intent_rest, n_int, seen, checker, cfg, stats, by_name)
+            chosen += got
+            deficit -= len(got)
         kept, leftovers[category] = _take(leftovers[category], deficit, seen, checker, cfg, stats, by_name)
         chosen += kept
         deficit -= len(kept)
@@ -116,6 +122,13 @@ def _shuffled(records: list[dict], rng: random.Random) -> list[dict]:
     out = list(records)
     rng.shuffle(out)
     return out
+
+
+def _take_intents(pool: list[dict], n: int, *args):
+    """Up to ``n`` intent records (``_take`` with the same checks), counted in ``stats.intent_records``."""
+    kept, rest = _take(pool, n, *args)
+    args[3].intent_records += len(kept)
+    return kept, rest
 
 
 def _take(
