@@ -288,6 +288,19 @@ class Engine:
         used = [self.catalog.resolve(t).name for s in ans.sql for t in _sql_objects(s, self.catalog)]
         ans.objects_used = list(dict.fromkeys(used))
 
+    def catalog_answer(self, question: str, options: AskOptions = AskOptions()) -> Answer | None:  # noqa: B008
+        """The answer when the catalog alone answers ``question`` (no model, no queue), else None."""
+        from vgpt_dagster.validation.intent import classify_question  # noqa: PLC0415
+
+        if not options.catalog_answers:
+            return None
+        t0 = time.perf_counter()
+        if answer_schema_question(classify_question(question, self.catalog), self.catalog) is None:
+            return None
+        answer = self._plan(question, options).answer  # the catalog path: no retrieval, no model
+        answer.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
+        return answer
+
     def ask(self, question: str, options: AskOptions = AskOptions()) -> Answer:  # noqa: B008 - frozen dataclass
         out = self.answer_batch([question], [options])[0]
         if isinstance(out, VgptError):

@@ -300,7 +300,9 @@ def create_app(state: ServerState, load_in_background: bool = True):
             _check_key(state, request)
             question, stream, guard = parse_request(await request.body(), state.cfg)
             _check_ready(state)
-            out = await batcher.submit(question, guard)
+            out = await asyncio.to_thread(state.engine.catalog_answer, question)  # schema facts skip the queue
+            if out is None:
+                out = await batcher.submit(question, guard)
             if isinstance(out, VgptError):
                 raise ApiError(400, str(out), "unanswerable", "messages")
             if isinstance(out, Exception):
