@@ -150,8 +150,11 @@ def _business_key(intent: QuestionIntent, text: str, catalog: Catalog) -> list[F
     if not obj or not key:
         return []
     scope = _key_sentences(text)
-    stated = [c.name for c in obj.columns if scan.mentions(scope, c.name, case_sensitive=False)]
+    words = {t.lower() for t in scan.identifiers(scope)}
+    stated = [c.name for c in obj.columns if c.name.lower() in words]
     stated = sorted(stated, key=lambda c: scope.lower().find(c.lower()))
+    foreign = [t for t in scan.identifiers(scope) if t in vocabulary(catalog)[0] and obj.column(t) is None]
+    stated += [t for t in foreign if t not in catalog.objects and t not in _WORDS]
     extras = [c for c in stated if c not in key and not _negated_near(scope, c)]
     if set(key) <= set(stated) and not extras:
         return [Fact("business_key", True, f"states the business key of {obj.name}")]
@@ -210,8 +213,16 @@ def _company_column(intent: QuestionIntent, text: str, catalog: Catalog) -> list
     if obj is None:
         return []
     truth = catalog.company_column(obj.name)
+    claims = [
+        x
+        for x in re.split(r"(?<=[.;!?])\s+|\n", text)
+        if re.search(r"compan(?:y|ies)\s+(?:column|field|number)|holds?\s+the\s+company", x, re.IGNORECASE)
+    ]
+    named = [c.name for c in obj.columns if c.name != truth and scan.mentions(" ".join(claims), c.name)]
     stated = [
-        t for t in dict.fromkeys(_IDENT.findall(text)) if re.fullmatch(r"[A-Z]{2}Co", t) and not _negated_near(text, t)
+        t
+        for t in dict.fromkeys([*_IDENT.findall(text), *named])
+        if (re.fullmatch(r"[A-Z]{2}Co", t) or t in named) and not _negated_near(text, t)
     ]
     if truth is None:
         if stated:

@@ -61,7 +61,7 @@ def infer_case(question: str, catalog: Catalog, case_id: str = "free", intent: Q
         if intent.kind in ("write_sql", "exists", "describe", "other")
         else ()
     )
-    alternatives = tuple(dict.fromkeys(a for f in fake for a in catalog.suggest(f)))
+    alternatives: tuple[str, ...] = ()  # suggestions for invented objects are computed by the judge when needed
     if fake_cols:
         owners = [catalog.resolve(c.owner) for c in intent.fake_columns]
         alternatives = tuple(
@@ -80,7 +80,7 @@ def infer_case(question: str, catalog: Catalog, case_id: str = "free", intent: Q
         objects_must_use=must_use,
         objects_must_refuse=tuple(fake),
         columns_must_refuse=fake_cols,
-        real_alternatives=alternatives or tuple(real),
+        real_alternatives=alternatives or (tuple(real) if not fake else ()),
         required_join_keys=_join_keys(intent, catalog) if not fake else (),
         sql_expected=sql,
         company_filter_required=filtered,

@@ -274,7 +274,7 @@ def _objects(text: str, sqls: list[str], columns: tuple[NamedColumn, ...], catal
         exact = _resolve(name, catalog)
         if exact is None and (name in module_words or name in catalog.modules):
             continue  # module codes and words of a module's name ("Accounts Payable") are not object names
-        if exact is None and not _looks_like_object(name, text):
+        if exact is None and (re.fullmatch(r"[A-Z]{2,4}s", name) or not _looks_like_object(name, text)):
             continue
         out.append(NamedObject(name, exact))
     owners = [c.owner for c in columns if c.owner and c.owner not in {o.exact for o in out}]
@@ -330,7 +330,8 @@ _KIND_RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
             r"\b(?:tables|views|objects)\s+(?:are\s+)?(?:in|of|for|belong\s+to|make\s+up)\s+(?:the\s+)?"
             r"(?:[A-Z]{2}|[a-z]+(?:\s+[a-z]+)?)\s+module\b|\b(?:list|which|what|show|name)\b.{0,30}\b[A-Z]{2}\s+(?:tables|views)\b"
             r"|\bmodule\s+[A-Z]{2}\b.{0,20}\btables\b|\b(?:tables|views)\s+(?:in|of|for)\s+(?:the\s+)?[A-Z]{2}\b"
-            r"|\b(?:tables|views)\s+(?:belong\s+to|are\s+(?:in|part\s+of)|make\s+up|does)\b",
+            r"|\b(?:tables|views)\s+(?:belong\s+to|are\s+(?:in|part\s+of)|make\s+up|does)\b"
+            r"|\b[A-Z]{2}\s+module(?:'s)?\s+(?:tables|views|objects)\b",
         ),
     )
 )

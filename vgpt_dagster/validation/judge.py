@@ -194,6 +194,8 @@ def judge(case: Case, response: str, catalog: Catalog, intent: QuestionIntent | 
     generic = scan.generic_denial(text) and not sqls  # a nameless denial with no SQL is about the subject
     if subject and (answer == "no" or (generic and not refused and not real_denied)):
         (refused if case.expects_refusal else real_denied).append(subject)
+    real_cols = [c.exact for c in intent.columns if c.real and c.exact not in case.objects_must_use]
+    real_denied += [f"{c.owner}.{c.exact}" for c in intent.columns if c.exact in scan.denied(text, real_cols)]
     real_denied = list(dict.fromkeys(real_denied))
     details: dict[str, Any] = {"refused": sorted(set(refused)), "denied_real": sorted(set(real_denied))}
     sql_reasons: list[str] = []
@@ -264,12 +266,13 @@ def _judge_fake(ctx: _Ctx) -> _Outcome:
         alternatives += ctx.facts["objects_used"] if ctx.facts else []
         if case.columns_must_refuse:
             owners = [c.split(".")[0] for c in case.columns_must_refuse]
+            if not case.objects_must_refuse:  # naming the table that lacks the column is no alternative
+                alternatives = [a for a in alternatives if not any(_same_object(catalog, a, o) for o in owners)]
             cols = [c for o in owners for c in (catalog.resolve(o).column_names if catalog.resolve(o) else ())]
             alternatives += [c for c in cols if c.lower() not in fake_cols and scan.mentions(text, c)]
         if not alternatives:
-            reasons.append(
-                "refusal names no real alternative (expected e.g. " + ", ".join(case.real_alternatives[:3]) + ")"
-            )
+            expected = case.real_alternatives or tuple(a for f in case.objects_must_refuse for a in catalog.suggest(f))
+            reasons.append("refusal names no real alternative (expected e.g. " + ", ".join(expected[:3]) + ")")
         return "correct_refusal", reasons, None
     fakes = [*case.objects_must_refuse, *(c.split(".")[-1] for c in case.columns_must_refuse)]
     kind = "column" if case.columns_must_refuse and not case.objects_must_refuse else "object"
@@ -380,11 +383,14 @@ def _judge_describe(case, response, catalog, sql_reasons):
     reasons = list(sql_reasons)
     for name in case.objects_must_use:
         obj = catalog.get(name)
-        named = [c for c in obj.column_names if scan.mentions(response, c)]
+        words = set(scan.identifiers(response))
+        named = [c for c in obj.column_names if c in words]
         if case.columns_must_mention:
             missing = [c for c in case.columns_must_mention if not scan.mentions(response, c)]
             if missing:
                 reasons.append(f"does not name {', '.join(missing)} of {obj.name}")
+        elif not named and not sql_reasons and not scan.mentions(response, obj.name):
+            return "unclear", [f"names no column of {obj.name}"]
         elif len(named) < min(_MIN_DESCRIBE_COLUMNS, len(obj.columns)):
             reasons.append(
                 f"names {len(named)} real column(s) of {obj.name}; expected at least {_MIN_DESCRIBE_COLUMNS}"

@@ -20,12 +20,14 @@ Examples:
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _Q = r"[\[\"'`\u2018\u2019\u201c\u201d*]*"  # quotes, brackets or markdown emphasis around a name
 _NOUN = r"(?:table|view|object|column|field|name|identifier|entity|database object)s?"
 _WHERE = r"(?:\s+(?:in|within|on|of)\s+(?:the\s+)?(?:Viewpoint\s+)?(?:Vista|database|schema|catalog|[A-Z][A-Za-z0-9]{1,30}))?"
 _GAP = rf"(?:\s+{_NOUN})?(?:\s*\([^()\n]{{0,60}}\))?{_WHERE}(?:\s+{_NOUN})?"
 _NOT = r"(?:\s+not|n['\u2019]?t)"
+_APOS = r"['\u2019]?"
 _ADJ = r"(?:valid|real|actual|standard|known|existing|recogni[sz]ed|genuine|built-in|stock)"
 _FAKE_ADJ = r"(?:non-?existent|fictional|fictitious|invented|made[- ]up|fake|imaginary|hallucinated|bogus)"
 _VISTA = r"(?:Viewpoint\s+)?(?:Vista\s+)?"
@@ -51,10 +53,14 @@ _DENY = (
     rf"\bneither\s+(?:the\s+)?(?:{_NOUN}\s+)?{{N}}\s+nor\b",
     rf"\bneither\s+(?:the\s+)?(?:{_NOUN}\s+)?\S+(?:\s+{_NOUN})?\s+nor\s+(?:the\s+)?(?:{_NOUN}\s+)?{{N}}",
     # "I couldn't find a table named X", "I can't see X in the catalog", "I was unable to locate X"
-    rf"\b(?:could|can|did|do|was\s+unable|am\s+unable|were\s+unable)(?:{_NOT}|not)?\s*(?:to\s+)?(?:find|see|locate)\s+"
+    rf"\b(?:couldn{_APOS}t|could\s+not|can{_APOS}t|cannot|can\s+not|didn{_APOS}t|did\s+not|don{_APOS}t|do\s+not"
+    rf"|(?:was|am|were)\s+(?:unable|not\s+able)\s+to|failed\s+to)\s+(?:find|see|locate)\s+"
     rf"(?:(?:a|an|any)\s+)?(?:{_VISTA}{_NOUN}\s+)?(?:(?:named|called)\s+)?{{N}}",
-    rf"\bcannot\s+(?:find|see|locate)\s+(?:(?:a|an|any)\s+)?(?:{_VISTA}{_NOUN}\s+)?(?:(?:named|called)\s+)?{{N}}",
     r"\bnothing\s+(?:called|named)\s+{N}",
+    rf"\bthere\s+(?:is|are|was|were){_NOT}\s+(?:(?:a|an|any)\s+)?(?:{_VISTA}{_NOUN}\s+(?:(?:named|called)\s+)?)?{{N}}",
+    # "JCJM and Projects are not Vista tables", "APTH or Invoice don't exist"
+    rf"{{N}}\s*(?:,|\s(?:and|or|nor))\s+{_Q}[A-Za-z_]\w*{_Q}{_GAP}\s+(?:(?:are|were){_NOT}|(?:do|did){_NOT}\s+exist)",
+    rf"{_Q}[A-Za-z_]\w*{_Q}\s*(?:,|\s(?:and|or))\s+{{N}}{_GAP}\s+(?:(?:are|were){_NOT}|(?:do|did){_NOT}\s+exist)",
     rf"\bno\s+{{N}}\s+{_NOUN}",
     rf"\bno\s+(?:such\s+)?(?:{_VISTA}{_NOUN}\s+)?(?:named|called)\s+\S+\s+(?:or|and|nor)\s+{{N}}",
     rf"{{N}}{_GAP}\s+(?:appears|seems|looks)\s+to\s+be\s+(?:(?:a|an)\s+)?{_FAKE_ADJ}",
@@ -85,30 +91,37 @@ def prose(text: str, sql: Iterable[str] = ()) -> str:
     return out
 
 
-def _name_re(name: str, plural: bool) -> str:
-    suffix = r"(?:e?s)?" if plural else ""
-    return rf"{_Q}(?<![A-Za-z0-9_.])(?P<n>{re.escape(name)}){suffix}(?![A-Za-z0-9_]){_Q}"
+# One compiled pattern per phrasing, with a generic name slot: the captured name is compared with the names
+# asked about, so judging answers that name thousands of different objects compiles nothing new.
+_ANY_NAME = rf"{_Q}(?<![A-Za-z0-9_.])(?P<n>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)(?![A-Za-z0-9_]){_Q}"
+_DENY_RE = tuple(re.compile(p.replace("{N}", _ANY_NAME), re.IGNORECASE) for p in _DENY)
+_AFFIRM_RE = tuple(re.compile(p.replace("{N}", _ANY_NAME), re.IGNORECASE) for p in _AFFIRM)
 
 
-_CACHE: dict[tuple[str, bool, bool], tuple[re.Pattern, ...]] = {}
-
-
-def _compiled(name: str, plural: bool, deny: bool) -> tuple[re.Pattern, ...]:
-    key = (name, plural, deny)
-    if key not in _CACHE:
-        n = _name_re(name, plural)
-        _CACHE[key] = tuple(re.compile(p.replace("{N}", n), re.IGNORECASE) for p in (_DENY if deny else _AFFIRM))
-    return _CACHE[key]
+@lru_cache(maxsize=512)
+def _captures(text: str, deny: bool) -> tuple[str, ...]:
+    """Every name a phrasing captures, overlapping matches included (a match is retried one character on)."""
+    out: list[str] = []
+    for pat in _DENY_RE if deny else _AFFIRM_RE:
+        pos = 0
+        while (m := pat.search(text, pos)) is not None:
+            out.append(m.group("n"))
+            pos = m.start("n") + 1 if m.start("n") >= pos else m.start() + 1
+    return tuple(out)
 
 
 def _matches(text: str, names: Iterable[str], plural: bool, deny: bool) -> dict[str, list[str]]:
+    wanted = [n for n in dict.fromkeys(names) if n and n.lower() in text.lower()]
+    if not wanted:
+        return {}
+    caps = _captures(text, deny)
     out: dict[str, list[str]] = {}
-    for name in dict.fromkeys(names):
-        if not name or name.lower() not in text.lower():
-            continue
-        for pat in _compiled(name, plural, deny):
-            for m in pat.finditer(text):
-                out.setdefault(name, []).append(m.group("n"))
+    for name in wanted:
+        low = name.lower()
+        forms = {low, low + "s", low + "es"} if plural else {low}
+        hits = [c for c in caps if c.lower() in forms]
+        if hits:
+            out[name] = hits
     return out
 
 
@@ -137,8 +150,13 @@ def yes_no(text: str) -> str | None:
 
 def mentions(text: str, name: str, case_sensitive: bool = True) -> bool:
     """Whole-word mention of a name (``APTH`` does not match inside ``APTHs`` or ``bAPTH``)."""
+    return _word(name, case_sensitive).search(text) is not None
+
+
+@lru_cache(maxsize=8192)
+def _word(name: str, case_sensitive: bool) -> re.Pattern:
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text, flags) is not None
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", flags)
 
 
 def identifiers(text: str) -> list[str]:
