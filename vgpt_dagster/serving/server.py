@@ -245,6 +245,21 @@ def _check_ready(state: ServerState) -> None:
         raise ApiError(503, f"the model failed to load: {state.error}", "model_unavailable", kind="server_error")
 
 
+async def _answer(state: ServerState, batcher: Batcher, question: str, guard: bool):
+    """Schema questions straight from the catalog (they skip the model queue); the rest through the batcher."""
+    try:
+        out = await asyncio.to_thread(state.engine.catalog_answer, question)
+    except VgptError as err:
+        out = err
+    if out is None:
+        out = await batcher.submit(question, guard)
+    if isinstance(out, VgptError):
+        raise ApiError(400, str(out), "unanswerable", "messages")
+    if isinstance(out, Exception):
+        raise ApiError(500, f"internal error: {type(out).__name__}: {out}", "internal_error", kind="server_error")
+    return out
+
+
 def create_app(state: ServerState, load_in_background: bool = True):
     """The FastAPI app; the model loads in a thread when the app starts (``load_in_background``)."""
     from contextlib import asynccontextmanager  # noqa: PLC0415
@@ -300,15 +315,7 @@ def create_app(state: ServerState, load_in_background: bool = True):
             _check_key(state, request)
             question, stream, guard = parse_request(await request.body(), state.cfg)
             _check_ready(state)
-            out = await asyncio.to_thread(state.engine.catalog_answer, question)  # schema facts skip the queue
-            if out is None:
-                out = await batcher.submit(question, guard)
-            if isinstance(out, VgptError):
-                raise ApiError(400, str(out), "unanswerable", "messages")
-            if isinstance(out, Exception):
-                raise ApiError(
-                    500, f"internal error: {type(out).__name__}: {out}", "internal_error", kind="server_error"
-                )
+            out = await _answer(state, batcher, question, guard)
         except ApiError as err:
             return _error_response(err)
         if stream:
