@@ -14,9 +14,11 @@
 
 Examples:
     >>> shape("Show AP invoices over $10,000 for company 12 last month", {"APTH"})
-    'show ap invoices over <num> for company <num> <slot>'
+    'show ap invoices over <slot> for company <num> <slot>'
     >>> shape("Select everything from APTH for company 2", {"APTH"})
     'select everything from <obj> for company <num>'
+    >>> shape("What is the type of APTH.InvTotal?", set(), frozenset({"InvTotal"}))
+    'what is the type of <col>'
     >>> sorted(k for k, v in sql_features("SELECT TOP 5 a FROM t WHERE b IN (1, 2) ORDER BY a").items() if v)
     ['in_list', 'top_order_by']
 """
@@ -61,13 +63,34 @@ _MONEY_TYPES = ("bDollar", "money", "smallmoney")
 _RATE_TYPES = ("bRate", "bPct", "bUnitCost", "bTrans", "bBatchID", "bCompany", "bEmployee", "bVendor", "bCustomer")
 
 
-def shape(text: str, object_names: set[str]) -> str:
-    """An instruction with names and literals masked: what is asked, not about which object or value."""
+def shape(text: str, object_names: set[str], column_names: frozenset[str] = frozenset()) -> str:
+    """An instruction with names and literals masked: what is asked, not about which object or value.
+
+    Object names become ``<obj>``, column names (exact spelling) ``<col>``, numbers ``<num>``, quoted strings
+    ``<str>`` and dates in words or code-like slot values ``<slot>``.
+    """
     t = _SLOT_RE.sub(" <slot> ", text)
     t = _QUOTED.sub(" <str> ", t)
     t = _NUM.sub(" <num> ", t)
-    t = _TOKEN.sub(lambda m: " <obj> " if m.group(0).split(".")[0] in object_names else m.group(0), t)
+    t = _TOKEN.sub(lambda m: _mask(m.group(0), object_names, column_names), t)
     return _WS.sub(" ", _PUNCT.sub(" ", t.lower())).strip()
+
+
+def _mask(token: str, objects: set[str], columns: frozenset[str]) -> str:
+    head, _, tail = token.partition(".")
+    if head in objects:
+        return " <obj> "
+    return " <col> " if (tail or head) in columns else token
+
+
+def column_names(catalog: Catalog) -> frozenset[str]:
+    """Every column name of the catalog (exact spelling), for masking."""
+    return frozenset(c for o in catalog.objects.values() for c in o.column_names)
+
+
+def names_in(text: str, object_names: set[str]) -> bool:
+    """True when ``text`` names a catalog object (exact spelling, ``Object`` or ``Object.Column``)."""
+    return any(tok.split(".")[0] in object_names for tok in _TOKEN.findall(text))
 
 
 def _template_shapes(templates: Iterable[str], names: set[str], wrapped: bool) -> set[str]:
@@ -143,36 +166,38 @@ def audit_intent_holdout_leak(df: pl.DataFrame, library: IntentLibrary, catalog:
 
 def audit_natural_questions(df: pl.DataFrame, catalog: Catalog, cfg: DatasetsConfig) -> AuditResult:
     names = set(catalog.objects)
-    qs = df["instruction"].to_list()
-    natural = [q for q in qs if not any(tok.split(".")[0] in names for tok in _TOKEN.findall(q))]
+    asks = [f"{q}\n{i}" for q, i in zip(df["instruction"].to_list(), df["input"].to_list(), strict=True)]
+    natural = [a for a in asks if not names_in(a, names)]
     gen = df.filter(pl.col("category") == "sql_generation")["instruction"].to_list()
-    gen_nat = sum(1 for q in gen if not any(tok.split(".")[0] in names for tok in _TOKEN.findall(q)))
-    share = len(natural) / max(len(qs), 1)
+    gen_nat = sum(1 for q in gen if not names_in(q, names))
+    share = len(natural) / max(len(asks), 1)
     return result(
         "sft_natural_question_share",
         share >= cfg.min_natural_question_share,
         {
-            "records": len(qs),
+            "records": len(asks),
             "natural_questions": len(natural),
             "share": share,
             "sql_generation_natural_share": gen_nat / max(len(gen), 1),
             "min_share": cfg.min_natural_question_share,
         },
         [],
-        "Instructions that name no raw table or view (questions as users ask them; the original set had about 0.3%).",
+        "Records whose instruction and input name no raw table or view (questions as users ask them; the original "
+        "set had about 0.3%).",
     )
 
 
 def audit_instruction_shapes(df: pl.DataFrame, catalog: Catalog, cfg: DatasetsConfig) -> AuditResult:
-    names = set(catalog.objects)
-    shapes = Counter(shape(q, names) for q in df["instruction"].to_list())
+    names, cols = set(catalog.objects), column_names(catalog)
+    shapes = Counter(shape(q, names, cols) for q in df["instruction"].to_list())
     need = cfg.sized(cfg.min_instruction_shapes)
     return result(
         "sft_instruction_shapes",
         len(shapes) >= need,
         {"records": df.height, "distinct_shapes": len(shapes), "min_shapes": need},
         [{"shape": s, "records": n} for s, n in shapes.most_common(5)],
-        "Distinct instructions after masking object names, numbers, strings and dates in words (the original: 342).",
+        "Distinct instructions after masking object and column names, numbers, strings and dates in words "
+        "(the original set: 342).",
     )
 
 

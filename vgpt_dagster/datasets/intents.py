@@ -11,10 +11,11 @@ SQL); a slot the SQL needs but the phrasing does not name becomes a T-SQL parame
 render a half-open date range. Filling is deterministic for a seed.
 
 Examples:
-    >>> intent = Intent(id="ap_x", title="t", explanation="e.", assumptions=["a"], uses=["APTH.InvTotal"],
+    >>> intent = Intent(id="ap_x", title="Unpaid", explanation="Lists unpaid invoices.", assumptions=["a"],
+    ...     uses=["APTH.InvTotal"],
     ...     phrasings=["Unpaid AP invoices for company {co} {period}"],
     ...     sql="SELECT InvTotal FROM APTH WITH (NOLOCK) WHERE APCo = {co} AND {period(InvDate)}")
-    >>> q = fill(intent, 0, "@APCo", {"co": 1, "period": 0})
+    >>> q = fill(intent, 0, "@APCo", {"co": 0, "period": 0})  # value indices: company 1, last month
     >>> q.question
     'Unpaid AP invoices for company 1 last month'
     >>> q.sql.endswith("InvDate >= DATEADD(month, DATEDIFF(month, 0, GETDATE()) - 1, 0) "
