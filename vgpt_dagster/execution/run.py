@@ -11,9 +11,14 @@ What the transpiler does beyond sqlglot's T-SQL -> DuckDB translation (``WITH (N
 * ``GETDATE()``, ``SYSDATETIME()``, ``GETUTCDATE()``, ``CURRENT_TIMESTAMP`` become the sandbox's fixed
   ``reference_date`` (midnight), so date-relative queries are deterministic and hit the synthetic months;
 * ``@Param`` placeholders are bound, in this order: a ``DECLARE @p ... = value`` or ``SET @p = value`` earlier in
-  the script; ``sandbox.parameters`` in configs/validation.yaml; else by name — a name ending in ``Co`` (or
+  the script; ``sandbox.parameters`` in configs/validation.yaml; else by name — a count or threshold
+  (``@Days`` 30, ``@Months`` 3, ``@Years`` 1, ``@TopN`` 10, ``@MinAmount`` 1000, ...) is that number, a name
+  ending in ``Co`` (or
   ``Company``) is the first configured company, one with ``Date``/``Mth``/``Month`` the first day of the
-  reference month, one with ``Year`` its year, anything else 1;
+  reference month, one with ``Year`` its year, anything else the text ``'1'`` (DuckDB casts it where it meets
+  a number);
+* an integer where T-SQL expects a date (``DATEADD(month, DATEDIFF(month, 0, GETDATE()), 0)``) is that many
+  days after 1900-01-01;
 * ``dbo.`` / database prefixes are dropped (every table lives in one schema), ``'a' + b`` with a string literal
   becomes ``||``;
 * only ``SELECT`` / ``WITH`` / set operations run; ``DECLARE``, ``SET @p`` and ``SET NOCOUNT`` are read for
@@ -41,6 +46,22 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 OUTCOMES = ("rows", "transpile_error", "execution_error", "timeout")
 _NOW_NODES = (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentDatetime)
+_T_SQL_DAY_ZERO = dt.date(1900, 1, 1)
+# @Days, @Months, @TopN, @MinAmount ...: counts and thresholds are numbers (checked before the name rules)
+_COUNT_PARAMS = (
+    ("days", 30),
+    ("weeks", 4),
+    ("months", 3),
+    ("years", 1),
+    ("count", 5),
+    ("top", 10),
+    ("topn", 10),
+    ("limit", 10),
+    ("amount", 1000),
+    ("threshold", 1000),
+    ("pct", 10),
+    ("percent", 10),
+)
 _NOW_NAMES = {"GETUTCDATE", "SYSUTCDATETIME", "SYSDATETIMEOFFSET", "GETDATE", "SYSDATETIME"}
 
 
@@ -109,13 +130,16 @@ def _param_default(name: str, opts: TranspileOptions) -> exp.Expression:
         if k.lower().lstrip("@") == low:
             return exp.Literal.string(v) if isinstance(v, str) else exp.Literal.number(v)
     ref = opts.reference_date
+    for suffix, number in _COUNT_PARAMS:
+        if low.endswith(suffix):
+            return exp.Literal.number(number)
     if low.endswith("co") or low == "company":
         return exp.Literal.number(opts.company)
     if any(w in low for w in ("date", "mth", "month")):
         return exp.cast(exp.Literal.string(dt.date(ref.year, ref.month, 1).isoformat()), "DATE")
     if "year" in low:
         return exp.Literal.number(ref.year)
-    return exp.Literal.number(1)
+    return exp.Literal.string("1")  # compares with text and (cast by DuckDB) with numbers alike
 
 
 def _bindings(stmt: exp.Expression, bound: dict[str, exp.Expression]) -> bool:
@@ -143,6 +167,10 @@ def _rewrite(node: exp.Expression, bound: Mapping[str, exp.Expression], opts: Tr
     if isinstance(node, exp.Parameter):
         value = bound.get(node.name.lower())
         return (value if value is not None else _param_default(node.name, opts)).copy()
+    if isinstance(node, exp.DateAdd) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        # T-SQL reads an integer as a date: 0 is 1900-01-01 (DATEADD(month, DATEDIFF(month, 0, x), 0) idiom)
+        day = _T_SQL_DAY_ZERO + dt.timedelta(days=int(float(node.this.name)))
+        node.set("this", exp.cast(exp.Literal.string(f"{day.isoformat()} 00:00:00"), "TIMESTAMP"))
     if isinstance(node, exp.Table):
         node.set("db", None)
         node.set("catalog", None)
