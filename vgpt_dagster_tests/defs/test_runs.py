@@ -111,6 +111,7 @@ SMOKE_VALIDATION = {
             "join": 4,
             "error_correction": 4,
             "business_logic": 4,
+            "business": 4,
         },
         "holdout_size": 60,
         "probes": {"real": 4, "fake": 4},

@@ -35,6 +35,7 @@ def test_sizes(suite):
         "join": 50,
         "error_correction": 50,
         "business_logic": 50,
+        "business": 150,
         "holdout": 64,
         "probe": 40,
     }

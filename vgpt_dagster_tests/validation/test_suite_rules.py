@@ -36,6 +36,7 @@ SMALL_SUITE = {
             "join": 4,
             "error_correction": 4,
             "business_logic": 4,
+            "business": 4,
         },
         "holdout_size": 60,
         "probes": {"real": 4, "fake": 4},
