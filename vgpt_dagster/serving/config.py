@@ -9,6 +9,7 @@ Examples:
 """
 
 import ipaddress
+import os
 from pathlib import Path
 
 import pydantic
@@ -59,7 +60,7 @@ class EffectConfig(StrictModel):
 class ServingConfig(StrictModel):
     """Everything ``configs/serving.yaml`` may set."""
 
-    profile: str = "tiny"
+    profile: str | None = None  # None = the project default profile ($VGPT_PROFILE, else training's default)
     adapter: str | None = None  # relative to the project root, or absolute
     require_promoted: bool = False
     model_name: str = pydantic.Field("vgpt-vista", min_length=1)
@@ -76,6 +77,16 @@ class ServingConfig(StrictModel):
     @property
     def is_loopback(self) -> bool:
         return is_loopback(self.host)
+
+    @property
+    def profile_name(self) -> str:
+        """``profile``, else the profile every training command uses by default."""
+        if self.profile:
+            return self.profile
+        from vgpt_dagster.training import profiles  # noqa: PLC0415
+
+        default = getattr(profiles, "default_profile_name", None)  # training owns the project default
+        return default() if default else os.environ.get("VGPT_PROFILE") or "tiny"
 
 
 def is_loopback(host: str) -> bool:

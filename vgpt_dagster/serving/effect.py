@@ -109,7 +109,7 @@ def run_serving_effect(paths, profile_name: str, suite, catalog) -> tuple[dict, 
     from vgpt_dagster.serving.promoted import _validation_config, select_served_model  # noqa: PLC0415
 
     cfg = load_serving_config(paths, {"profile": profile_name})
-    served = select_served_model(paths, cfg.profile, cfg.adapter, cfg.require_promoted)
+    served = select_served_model(paths, cfg.profile_name, cfg.adapter, cfg.require_promoted)
     engine = Engine(paths, cfg, served, catalog).load()
     cases = suite.cases[: cfg.effect.limit] if cfg.effect.limit else suite.cases
     result = measure_serving_effect(engine, cases, _validation_config(paths).penalties, cfg.effect.batch_size)

@@ -326,5 +326,5 @@ def prepare(paths: ProjectPaths, overrides: dict | None = None, adapter=None, re
 
     cfg = load_serving_config(paths, overrides)
     require = cfg.require_promoted if require_promoted is None else require_promoted
-    served = select_served_model(paths, cfg.profile, adapter or cfg.adapter, require)
+    served = select_served_model(paths, cfg.profile_name, adapter or cfg.adapter, require)
     return cfg, served, load_default_catalog(paths=paths)
