@@ -18,6 +18,9 @@ _HEADLINES = (
     "pass_rate",
     "false_rejection_rate",
     "hallucination_rate",
+    "object_hallucination_rate",
+    "column_hallucination_rate",
+    "invented_name_hallucination_rate",
     "holdout_hallucination_rate",
     "sql_parse_rate",
     "schema_valid_rate",
@@ -188,7 +191,9 @@ def promotion_decision(
     A rate that cannot be measured (no real / no fake cases) fails: an unmeasured gate is not a pass.
     """
     m = report.metrics
-    fr, hr = m.get("false_rejection_rate"), m.get("hallucination_rate")
+    # The gate reads hallucination on the questions about invented names (reports from before the
+    # object/column split carry only hallucination_rate, which measured exactly that).
+    fr, hr = m.get("false_rejection_rate"), m.get("invented_name_hallucination_rate", m.get("hallucination_rate"))
     ok_fr = fr is not None and fr <= cfg.gate.max_false_rejection_rate
     ok_hr = hr is not None and hr <= cfg.gate.max_hallucination_rate
     pr = m.get("pass_rate")
@@ -196,7 +201,8 @@ def promotion_decision(
     evidence = {
         "false_rejection_rate": fr,
         "max_false_rejection_rate": cfg.gate.max_false_rejection_rate,
-        "hallucination_rate": hr,
+        "invented_name_hallucination_rate": hr,
+        "hallucination_rate": m.get("hallucination_rate"),
         "max_hallucination_rate": cfg.gate.max_hallucination_rate,
         "pass_rate": pr,
         "min_pass_rate": cfg.gate.min_pass_rate,

@@ -4,7 +4,11 @@ Definitions (denominators in brackets; a rate with an empty denominator is None,
 
 * ``pass_rate`` [all cases], ``pass_rate_by_category`` [cases of the category; held-out and probes are
   their own categories ``holdout`` and ``probe``];
-* ``hallucination_rate``: hallucinated answers [cases about invented names];
+* ``hallucination_rate``: answers that treat an invented name as real [all cases]; it is the sum of
+  ``object_hallucination_rate`` (an invented table/view used, described or affirmed) and
+  ``column_hallucination_rate`` (an invented column, e.g. ``SELECT InvNum ... FROM APTH``) [all cases];
+* ``invented_name_hallucination_rate``: hallucinated answers [cases about invented names] (what the seeds
+  measured; the promotion gate uses it);
 * ``false_rejection_rate``: false rejections [cases about real objects] — the headline number, target 0;
 * ``sql_parse_rate`` / ``schema_valid_rate`` / ``nolock_rate`` [responses that contain SQL];
 * ``join_key_correctness``: complete joins [joins between objects whose key the catalog knows];
@@ -42,6 +46,11 @@ def score(verdict: Verdict, c: float) -> float:
     return 0.0
 
 
+def hallucination_kind(verdict: Verdict) -> str:
+    """``object`` or ``column`` for a hallucinated answer (verdicts from before the split count as object)."""
+    return "column" if verdict.details.get("hallucination") == "column" else "object"
+
+
 def group_of(case: Case) -> str:
     return case.category if case.part == "main" else case.part
 
@@ -60,6 +69,10 @@ def compute_metrics(verdicts: Sequence[Verdict], cases: Sequence[Case], penaltie
     real = [v for v in verdicts if not by_id[v.case_id].expects_refusal]
     with_sql = [v for v in verdicts if v.details.get("sql_count")]
     joins_total = sum(v.details.get("joins_total", 0) for v in with_sql)
+    kinds = {"object": 0, "column": 0}
+    for v in verdicts:
+        if v.behavior == "hallucinated_answer":
+            kinds[hallucination_kind(v)] += 1
     behaviors: dict[str, int] = {}
     for v in verdicts:
         behaviors[v.behavior] = behaviors.get(v.behavior, 0) + 1
@@ -69,7 +82,10 @@ def compute_metrics(verdicts: Sequence[Verdict], cases: Sequence[Case], penaltie
         "pass_rate": _rate(sum(v.passed for v in verdicts), n),
         "pass_rate_by_category": {g: _rate(sum(v.passed for v in vs), len(vs)) for g, vs in sorted(groups.items())},
         "n_by_category": {g: len(vs) for g, vs in sorted(groups.items())},
-        "hallucination_rate": _rate(sum(v.behavior == "hallucinated_answer" for v in fake), len(fake)),
+        "hallucination_rate": _rate(kinds["object"] + kinds["column"], n),
+        "object_hallucination_rate": _rate(kinds["object"], n),
+        "column_hallucination_rate": _rate(kinds["column"], n),
+        "invented_name_hallucination_rate": _rate(sum(v.behavior == "hallucinated_answer" for v in fake), len(fake)),
         "false_rejection_rate": _rate(sum(v.behavior == "false_rejection" for v in real), len(real)),
         "holdout_hallucination_rate": _rate(
             sum(v.behavior == "hallucinated_answer" for v in fake if by_id[v.case_id].part == "holdout"),

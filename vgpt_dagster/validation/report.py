@@ -70,7 +70,10 @@ def report_markdown(report: ValidationReport) -> str:
         "| metric | value |",
         "|---|---|",
         f"| **false-rejection rate** (target 0) | **{_pct(m['false_rejection_rate'])}** |",
-        f"| hallucination rate | {_pct(m['hallucination_rate'])} |",
+        f"| hallucination rate (all cases) | {_pct(m['hallucination_rate'])} |",
+        f"| - invented objects / invented columns | {_pct(m.get('object_hallucination_rate'))}"
+        f" / {_pct(m.get('column_hallucination_rate'))} |",
+        f"| hallucination rate on invented names (gate) | {_pct(m.get('invented_name_hallucination_rate'))} |",
         f"| held-out hallucination rate | {_pct(m['holdout_hallucination_rate'])} |",
         f"| pass rate | {_pct(m['pass_rate'])} ({m['passed']}/{m['n']}) |",
         f"| SQL parse / schema-valid / NOLOCK | {_pct(m['sql_parse_rate'])} / {_pct(m['schema_valid_rate'])} / {_pct(m['nolock_rate'])} |",

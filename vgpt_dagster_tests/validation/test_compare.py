@@ -32,7 +32,8 @@ def test_dpo_newly_refusing_a_real_table_is_a_regression():
         }
     )
     assert cmp.deltas["sft->dpo_v3"]["false_rejection_rate"] == 1.0
-    assert cmp.deltas["sft->dpo_v3"]["hallucination_rate"] == -1.0
+    assert cmp.deltas["sft->dpo_v3"]["invented_name_hallucination_rate"] == -1.0
+    assert cmp.deltas["sft->dpo_v3"]["hallucination_rate"] == -0.5  # 1 of the 2 cases
     assert [r["case_id"] for r in cmp.regressions["sft->dpo_v3"]] == ["real"]
     assert "Real objects newly refused: 1" in cmp.markdown
 

@@ -67,7 +67,9 @@ def test_pass_rates(m):
 
 def test_headline_rates(m):
     assert m["false_rejection_rate"] == 0.25  # 1 of 4 real-object cases
-    assert m["hallucination_rate"] == pytest.approx(1 / 3, abs=1e-6)  # 1 of 3 fake cases
+    assert m["invented_name_hallucination_rate"] == pytest.approx(1 / 3, abs=1e-6)  # 1 of 3 fake cases
+    assert m["hallucination_rate"] == pytest.approx(1 / 7, abs=1e-6)  # 1 of 7 cases, an object hallucination
+    assert (m["object_hallucination_rate"], m["column_hallucination_rate"]) == (m["hallucination_rate"], 0.0)
     assert m["holdout_hallucination_rate"] == 0.5  # 1 of 2 held-out fake cases
 
 
@@ -91,7 +93,24 @@ def test_reliability(m):
 
 def test_empty_denominators_are_none_not_zero():
     m = compute_metrics([Verdict("r4", "correct_answer", "pass")], CASES, (1,))
-    assert m["hallucination_rate"] is None and m["sql_parse_rate"] is None and m["false_rejection_rate"] == 0.0
+    assert m["invented_name_hallucination_rate"] is None and m["sql_parse_rate"] is None
+    assert m["false_rejection_rate"] == 0.0 and m["hallucination_rate"] == 0.0
+
+
+def test_invented_columns_on_real_tables_count_in_the_hallucination_rate():
+    """Issue 10: object and column hallucination reported apart, both inside the hallucination rate."""
+    col = {**SQL_FAKE, "hallucination": "column"}
+    vs = [
+        Verdict("r1", "hallucinated_answer", "fail", ("SQL uses InvNum",), col),
+        Verdict("r2", "correct_answer", "pass", details=SQL_OK),
+        Verdict("f2", "hallucinated_answer", "fail", ("SQL on Invoice",), {**SQL_FAKE, "hallucination": "object"}),
+        Verdict("f3", "correct_refusal", "pass"),
+    ]
+    m = compute_metrics(vs, CASES, (1,))
+    assert (m["object_hallucination_rate"], m["column_hallucination_rate"]) == (0.25, 0.25)
+    assert m["hallucination_rate"] == 0.5  # both kinds count
+    assert m["invented_name_hallucination_rate"] == 0.5  # f2 of (f2, f3); r1 is about a real table
+    assert m["false_rejection_rate"] == 0.0
 
 
 def test_unknown_case_id_is_an_error():

@@ -102,6 +102,6 @@ def test_end_to_end_tiny_adapter(sft_adapter, full_catalog, micro_profile, tmp_p
     assert severity == "WARN" and evidence["max_false_rejection_rate"] == 0.0
     assert passed == (
         evidence["false_rejection_rate"] == 0.0
-        and evidence["hallucination_rate"] <= 0.15
+        and evidence["invented_name_hallucination_rate"] <= 0.15
         and evidence["pass_rate"] >= evidence["min_pass_rate"]
     )
