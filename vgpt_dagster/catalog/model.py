@@ -43,6 +43,7 @@ from vgpt_dagster.catalog.evidence import (
     is_master_key,
     pick_company_column,
 )
+from vgpt_dagster.catalog.suggest import Suggester
 from vgpt_dagster.errors import CatalogError
 
 # Index kinds in the order they are trusted as the business key (Vista keys tables by bi<Table>).
@@ -460,9 +461,7 @@ class Catalog:
         return self._suggester.suggest(name, n)
 
     @cached_property
-    def _suggester(self):
-        from vgpt_dagster.catalog.suggest import Suggester
-
+    def _suggester(self) -> Suggester:
         return Suggester(self)
 
     def label(self, name: str) -> str:

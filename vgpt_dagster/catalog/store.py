@@ -20,7 +20,7 @@ import polars as pl
 
 from vgpt_dagster.artifacts import read_manifest, sha256_file, sha256_files, write_manifest, write_parquet_atomic
 from vgpt_dagster.catalog.evidence import ObservedJoin
-from vgpt_dagster.catalog.load import STORE_FORMAT, detect_input
+from vgpt_dagster.catalog.inputs import STORE_FORMAT, detect_input
 from vgpt_dagster.catalog.model import Catalog, CatalogObject, Column, ForeignKey, Key
 from vgpt_dagster.errors import CatalogError
 

@@ -19,13 +19,19 @@ Examples:
 
 import difflib
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from vgpt_dagster.catalog import vocabulary
 
-if TYPE_CHECKING:
-    from vgpt_dagster.catalog.model import Catalog
+
+class _Objects(Protocol):
+    """What a suggester reads of a catalog (``Catalog`` has it; this module sits below ``model``)."""
+
+    objects: Mapping[str, Any]
+    modules: Iterable[str]
+
+    def views_of(self, name: str) -> Any: ...
 
 _CONCEPTS_LOWER = {k.lower(): v for k, v in vocabulary.CONCEPTS.items()}
 
@@ -52,7 +58,7 @@ def _module_first(targets: Iterable[str], module: str | None) -> list[str]:
 class Suggester:
     """Indexes of one catalog for suggestions (built once, on the first unknown name)."""
 
-    def __init__(self, catalog: "Catalog"):
+    def __init__(self, catalog: _Objects):
         self.catalog = catalog
         self.modules = frozenset(catalog.modules)
         views_of = {t: catalog.views_of(t) for t in catalog.objects}

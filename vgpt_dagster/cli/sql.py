@@ -6,9 +6,9 @@ file, bad schema). ``--json`` prints ``Analysis.to_dict()``, documented in docs/
 
 import json
 import sys
-from pathlib import Path
 
 from vgpt_dagster.catalog.load import load_default_catalog
+from vgpt_dagster.cli.sql_input import read_sql_argument
 from vgpt_dagster.errors import SqlAnalysisError
 from vgpt_dagster.sql.analyze import analyze
 from vgpt_dagster.sql.findings import Analysis, Finding
@@ -37,22 +37,6 @@ def register(sub) -> None:
     from vgpt_dagster.cli import sql_run  # noqa: PLC0415 - `vgpt sql run` (execution on the sandbox) lives there
 
     sql_run.register(ssub)
-
-
-def read_sql_argument(sql: str | None, file: str | None) -> str:
-    """The SQL from the positional argument or ``-f FILE``; exactly one must be given."""
-    if sql is not None and file is not None:
-        raise SqlAnalysisError("give the SQL either as an argument or with -f FILE, not both.")
-    if sql is None and file is None:
-        raise SqlAnalysisError("no SQL given: pass it as an argument (quoted) or with -f FILE.")
-    if file is None:
-        return sql
-    if file == "-":
-        return sys.stdin.read()
-    path = Path(file)
-    if not path.is_file():
-        raise SqlAnalysisError(f"{file}: no such file (vgpt sql check -f expects a file holding the SQL).")
-    return path.read_text(encoding="utf-8-sig")
 
 
 def format_finding(f: Finding) -> str:

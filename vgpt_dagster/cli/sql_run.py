@@ -70,7 +70,7 @@ def _print_table(out, max_rows: int) -> None:
 
 
 def run_sql(args) -> int:
-    from vgpt_dagster.cli.sql import read_sql_argument  # noqa: PLC0415
+    from vgpt_dagster.cli.sql_input import read_sql_argument  # noqa: PLC0415
     from vgpt_dagster.config import load_config  # noqa: PLC0415
     from vgpt_dagster.execution.run import SandboxConnection, TranspileOptions  # noqa: PLC0415
     from vgpt_dagster.paths import ProjectPaths  # noqa: PLC0415

@@ -5,6 +5,7 @@ from functools import cached_property
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.sql.columns import Binding, bind_columns
+from vgpt_dagster.sql.company import company_filter_status
 from vgpt_dagster.sql.joins import FoundJoin, find_joins
 from vgpt_dagster.sql.lookup import CatalogMemo
 from vgpt_dagster.sql.scope import StatementInfo
@@ -29,8 +30,6 @@ class RuleContext:
     @cached_property
     def company_statuses(self) -> list[bool | None]:
         """Per statement: company column pinned (True), not pinned (False), nothing company-keyed (None)."""
-        from vgpt_dagster.sql.rules.missing_company_filter import company_filter_status
-
         return [company_filter_status(info, self.memo) for info in self.statements]
 
     @cached_property
