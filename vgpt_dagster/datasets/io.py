@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from vgpt_dagster.artifacts import atomic_dir, read_manifest, write_manifest
+from vgpt_dagster.artifacts import atomic_dir, write_manifest
 from vgpt_dagster.datasets.records import CONTRACT_COLUMNS
 from vgpt_dagster.errors import DatasetError, MissingUpstreamError
 
@@ -66,7 +66,3 @@ def read_dataset(folder: Path, kind: str, split: str = "train") -> pl.DataFrame:
         hint = f" (is this a {guess} set?)" if guess else ""
         raise DatasetError(f"{path} has columns {', '.join(df.columns)}; {kind} needs {', '.join(need)}{hint}.")
     return df
-
-
-def dataset_manifest(folder: Path) -> dict:
-    return read_manifest(folder)

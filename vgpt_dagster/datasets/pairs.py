@@ -21,7 +21,6 @@ from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.records import split_of
 from vgpt_dagster.datasets.sqlgen import object_facts
 
-PATTERNS = ("plain_english", "plural", "camel_case", "abbreviation_near_miss", "separator_variant", "cross_module")
 _EXTRA_WORDS = {"Orders": ("POHD", "POIT"), "Users": ("DDUP",), "Jobs": ("JCJM",), "Sales": ("ARTH", "JCCI")}
 _SUFFIXES = ("Master", "Header", "Detail", "Lines", "List", "Table", "Records", "Data", "History", "Info")
 _MODULES = ("AP", "AR", "JC", "PR", "GL", "EM", "PO", "SL", "IN", "PM", "HQ", "CM")

@@ -78,9 +78,6 @@ class SqlChecker:
             hit = self._extracted[text] = tuple(extract_sql(text))
         return hit
 
-    def all_ok(self, sqls: list[str] | tuple[str, ...]) -> bool:
-        return all(self.ok(s) for s in sqls)
-
     def prefetch(self, sqls: Iterable[str]) -> int:
         """Analyse the statements not seen yet, in the worker processes when there are many; returns how many.
 

@@ -13,7 +13,6 @@ Examples:
     {'parse_error'}
 """
 
-import logging
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import SqlAnalysisError
@@ -33,8 +32,6 @@ from vgpt_dagster.sql.rules import (
     unknown_object,
 )
 from vgpt_dagster.sql.scope import StatementInfo, walk_statement
-
-logger = logging.getLogger(__name__)
 
 # Rules run in this order; findings are then sorted by position (stable, so rule order breaks ties).
 RULES = (
