@@ -13,7 +13,6 @@ Examples:
     {'parse_error'}
 """
 
-
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import SqlAnalysisError
 from vgpt_dagster.sql.context import RuleContext
