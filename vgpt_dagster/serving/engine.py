@@ -11,7 +11,7 @@ them off to show what each adds.
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import VgptError
@@ -124,6 +124,8 @@ class Engine:
     def _plan(self, question: str, options: AskOptions) -> _Plan:
         from vgpt_dagster.validation.intent import classify_question  # noqa: PLC0415
 
+        if not self.cfg.guard.enabled:  # configs/serving.yaml guard.enabled: false turns it off for every request
+            options = replace(options, guard=False)
         intent = classify_question(question, self.catalog)
         ans = Answer(question, "", "catalog", intent.kind, model=self.model_info, catalog_hash=self.catalog_hash)
         ans.options = {

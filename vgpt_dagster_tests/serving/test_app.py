@@ -62,3 +62,13 @@ def test_a_model_that_failed_to_load_is_reported_not_crashed(served_root):
         assert health.status_code == 503 and "no-such-profile" in health.json()["error"]
         r = c.post("/v1/chat/completions", json=ASK)
         assert r.status_code == 503 and r.json()["error"]["code"] == "model_unavailable"
+
+
+def test_guard_disabled_in_the_config_applies_to_every_request(served_root):
+    cfg, served, catalog = prepare(served_root, {"guard": {"enabled": False}})
+    state = ServerState(cfg, lambda: Engine(served_root, cfg, served, catalog).load())
+    ask = {"model": "vgpt-vista", "messages": [{"role": "user", "content": "Show unpaid AP invoices for company 1"}]}
+    with TestClient(create_app(state)) as c:
+        _wait_ok(c)
+        extra = c.post("/v1/chat/completions", json=ask).json()["vgpt"]
+        assert extra["options"]["guard"] is False and extra["guard"] == [] and extra["reasked"] is False
