@@ -1,6 +1,7 @@
 """`vgpt eval judge|run|suite`: judge answers from any model, run the suite on a checkpoint, build the suite.
 
 vgpt eval judge answers.jsonl --out judged.jsonl     # lines with "question" and "response"
+vgpt eval judge answers.jsonl --summary               # behaviour counts (+ confusion matrix vs a "behavior" label)
 vgpt eval run --adapter saves/tiny/sft --profile tiny
 vgpt eval run --base --profile tiny                  # the base model, on purpose
 vgpt eval suite build
@@ -21,11 +22,23 @@ def register(sub) -> None:
     esub.required = True
 
     j = esub.add_parser(
-        "judge", help="judge JSONL lines with 'question' and 'response'; adds behavior, verdict, reasons"
+        "judge",
+        help="judge JSONL lines with 'question' and 'response'; adds behavior, verdict, reasons",
+        description="Judge answers from any model or tool. Each line needs 'question' and 'response'; the "
+        "expectation is read from the question and checked against the catalog (no case metadata needed). "
+        "A line may carry a human 'behavior' label (correct_answer, wrong_answer, correct_refusal, "
+        "false_rejection, hallucinated_answer or unclear: the rubric in docs/validation.md); the output then "
+        "keeps it as 'human_behavior', and --summary compares the judge with it.",
     )
     j.add_argument("file", metavar="FILE.jsonl")
     j.add_argument("--schema", metavar="PATH", help=_SCHEMA_HELP)
-    j.add_argument("--out", metavar="OUT.jsonl", help="write here (default: stdout)")
+    j.add_argument("--out", metavar="OUT.jsonl", help="write the judged lines here (default: stdout)")
+    j.add_argument(
+        "--summary",
+        action="store_true",
+        help="print behaviour counts instead of the judged lines; with 'behavior' labels in the file, also "
+        "the confusion matrix (people x judge) and the agreement, to calibrate the judge on your own answers",
+    )
     j.set_defaults(handler=run_judge)
 
     r = esub.add_parser("run", help="run the eval suite on one checkpoint and write data/reports/<label>.json/.md")
@@ -63,6 +76,23 @@ def _config(paths):
     return load_config(path, ValidationConfig) if path.exists() else ValidationConfig()
 
 
+def _behaviors() -> tuple[str, ...]:
+    from vgpt_dagster.validation.judge import BEHAVIORS
+
+    return BEHAVIORS
+
+
+def _check_label(path: Path, i: int, row: dict) -> None:
+    label = row.get("behavior")
+    if label is not None and label not in _behaviors():
+        from vgpt_dagster.errors import did_you_mean
+
+        raise ValidationError(
+            f"{path}:{i}: field 'behavior' is {label!r}, which is not a behaviour."
+            f"{did_you_mean(str(label), _behaviors())} Use one of {', '.join(_behaviors())}, or leave the field out."
+        )
+
+
 def read_judge_lines(path: Path) -> list[dict]:
     """Parse the input JSONL; a bad line is an error naming the line number and the fix."""
     if not path.exists():
@@ -86,6 +116,7 @@ def read_judge_lines(path: Path) -> list[dict]:
                     f"{path}:{i}: field '{key}' must be a string (got {got}); each line needs "
                     '{"question": ..., "response": ...}.'
                 )
+        _check_label(path, i, row)
         rows.append(row)
     return rows
 
@@ -100,10 +131,16 @@ def run_judge(args) -> int:
     out = []
     for i, row in enumerate(rows, start=1):
         v = judge_free(row["question"], row["response"], catalog, case_id=str(row.get("id", i)))
-        out.append({**row, "behavior": v.behavior, "verdict": v.verdict, "reasons": list(v.reasons)})
+        human = {"human_behavior": row["behavior"]} if row.get("behavior") else {}
+        out.append({**row, **human, "behavior": v.behavior, "verdict": v.verdict, "reasons": list(v.reasons)})
     if args.out:
         write_jsonl_atomic(Path(args.out), out)
-    else:
+    if args.summary:
+        from vgpt_dagster.validation.metrics import format_judge_summary, judge_summary
+
+        labels = [r.get("human_behavior") for r in out]
+        sys.stdout.write(format_judge_summary(judge_summary([r["behavior"] for r in out], labels)))
+    elif not args.out:
         for row in out:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     passed = sum(r["verdict"] == "pass" for r in out)

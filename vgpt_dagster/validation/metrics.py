@@ -104,3 +104,48 @@ def compute_metrics(verdicts: Sequence[Verdict], cases: Sequence[Case], penaltie
 def _fmt(c: float) -> str:
     """Penalty as a JSON key: 10.0 -> "10"."""
     return str(int(c)) if float(c).is_integer() else str(c)
+
+
+def judge_summary(judged: Sequence[str], labels: Sequence[str | None] = ()) -> dict[str, Any]:
+    """Behaviour counts of judged answers and, where people labelled them, the confusion matrix and agreement.
+
+    ``judged[i]`` is the judge's behaviour of answer i, ``labels[i]`` the human one (None = unlabelled).
+    ``confusion[human][judge]`` counts labelled answers; ``agreement`` is the share whose behaviours match.
+
+    Examples:
+        >>> s = judge_summary(["correct_refusal", "unclear", "correct_answer"], ["correct_refusal"] * 2 + [None])
+        >>> s["counts"]["correct_refusal"], s["labelled"], s["agreement"], s["confusion"]["correct_refusal"]["unclear"]
+        (1, 2, 0.5, 1)
+    """
+    from vgpt_dagster.validation.judge import BEHAVIORS  # noqa: PLC0415 - BEHAVIORS lives with the judge
+
+    counts = {b: sum(j == b for j in judged) for b in BEHAVIORS}
+    pairs = [(h, j) for h, j in zip(labels, judged, strict=False) if h]
+    confusion = {h: {j: 0 for j in BEHAVIORS} for h in BEHAVIORS}
+    for h, j in pairs:
+        confusion[h][j] += 1
+    return {
+        "n": len(judged),
+        "counts": counts,
+        "labelled": len(pairs),
+        "agreement": _rate(sum(h == j for h, j in pairs), len(pairs)),
+        "confusion": confusion if pairs else None,
+    }
+
+
+def format_judge_summary(summary: dict[str, Any]) -> str:
+    """Plain-text tables of :func:`judge_summary` for the terminal (rows: people, columns: judge)."""
+    lines = [f"{summary['n']} answer(s) judged", "", "behaviour            count"]
+    lines += [f"{b:<20} {c:>5}" for b, c in summary["counts"].items()]
+    if summary["confusion"] is None:
+        lines += ["", "no 'behavior' labels in the file: add them to see the confusion matrix and agreement"]
+        return "\n".join(lines) + "\n"
+    short = {b: "".join(w[0] for w in b.split("_")).upper() for b in summary["counts"]}
+    header = "human \\ judge        " + " ".join(f"{short[b]:>4}" for b in summary["counts"])
+    lines += ["", header]
+    for h, row in summary["confusion"].items():
+        lines.append(f"{h:<20} " + " ".join(f"{row[j]:>4}" for j in summary["counts"]))
+    lines.append("(" + ", ".join(f"{v} = {k}" for k, v in short.items()) + ")")
+    agreement = summary["agreement"]
+    lines += ["", f"agreement: {agreement:.1%} of {summary['labelled']} labelled answer(s)"]
+    return "\n".join(lines) + "\n"
