@@ -8,7 +8,8 @@ How the rows are made (what queries rely on):
 * **Business keys are unique.** Row *i* of a table gets a company from a weighted, interleaved sequence (every
   company appears, each with a *different* row count, so a wrong company changes even a ``COUNT(*)``), and a
   per-company ordinal *j* that is spelled out in mixed radix over the other key columns (first key column
-  fastest). Two tables whose keys share leading columns (APTH: APCo, Mth, APTrans; APTL: APCo, Mth, APTrans,
+  fastest; every key column but the last takes only a few values — two in the adversarial variant — so rows
+  share partial keys). Two tables whose keys share leading columns (APTH: APCo, Mth, APTrans; APTL: APCo, Mth, APTrans,
   APLine) therefore share those key values row for row: complete joins hit, and a join that leaves out a key
   column multiplies rows.
 * **Foreign keys join.** A non-key column set that is another table's business key (APTH.VendorGroup + Vendor
@@ -149,8 +150,8 @@ class _Generator:
         t = (col.base_type or "").lower()
         if _is_company(col):
             return self.companies[d % len(self.companies)]
-        if _is_month(col):
-            return _as_type(self.months[d], col)
+        if _is_month(col):  # spread over the months (both sides of a year boundary), newest first
+            return _as_type(self.months[(len(self.months) - 1 - d * 3) % len(self.months)], col)
         if t in _DATE_TYPES:
             return _as_type(self.cfg.reference_date - dt.timedelta(days=d + 1), col)
         if t == "bit":
@@ -183,7 +184,9 @@ class _Generator:
         key = tuple(c for c in self.catalog.business_key(obj.name) if obj.column(c))
         company = self.company_column(obj, key)
         rest = [obj.column(c) for c in key if c != company]
-        radices = [self.radix(c) for c in rest]
+        # Leading key columns take few values (so rows share partial keys), the last one counts on.
+        small = 2 if self.variant.adversarial else 4
+        radices = [min(self.radix(c), small) for c in rest[:-1]] + [self.radix(c) for c in rest[-1:]]
         capacity = 1
         for r in radices:
             capacity = min(capacity * r, _BIG * 10)
