@@ -192,3 +192,11 @@ def test_business_suite_cases_ask_only_heldout_phrasings(library, catalog):
         assert normalise_instruction(c.question) not in {normalise_instruction(t) for t in train}
     unpaid = cases[0]
     assert unpaid.company == 1 and "APCo = 1" in unpaid.oracle_sql and "OpenYN = 'Y'" in unpaid.oracle_sql
+
+
+def test_the_documented_example_loads_and_passes_the_analyzer(tmp_path, catalog):
+    doc = (ProjectPaths.from_env().root / "docs" / "datasets.md").read_text()
+    block = doc.split("## Business intents", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    lib = load_intent_library(_write(tmp_path / "doc", block, min_phrasings=10))
+    assert [li.id for li in lib.intents] == ["ap_invoices_by_paymethod"]
+    assert check_library_sql(lib, catalog, lambda sql: analyze(sql, catalog)) == []
