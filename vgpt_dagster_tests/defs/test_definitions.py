@@ -1,10 +1,17 @@
 """The Dagster code location: assets, groups, checks, pools, jobs and the nightly schedule."""
 
+import datetime
+import itertools
+
 import dagster as dg
 import pytest
 
 from vgpt_dagster.defs import build_definitions
 from vgpt_dagster.defs.datasets import AUDIT_NAMES
+from vgpt_dagster.defs.validation import CHECKPOINTS
+from vgpt_dagster.validation.cases import Suite
+from vgpt_dagster.validation.config import ValidationConfig
+from vgpt_dagster.validation.suite_rules import evaluate_suite_rules
 from vgpt_dagster_tests.asset_groups import ASSET_GROUPS, ON_DEMAND
 
 GROUPS = {group: set(names) for group, names in ASSET_GROUPS.items()}
@@ -49,18 +56,22 @@ def test_gpu_work_shares_one_pool(defs):
     }
 
 
-def test_every_dataset_audit_is_a_blocking_check(defs):
+def test_every_dataset_audit_and_suite_rule_is_a_blocking_check(defs):
     graph = defs.resolve_asset_graph()
     checks: dict[str, set[str]] = {}
+    blocking: dict[str, set[bool]] = {}
     for key in graph.asset_check_keys:
-        spec = graph.get_check_spec(key)
-        assert spec.blocking or key.asset_key.to_user_string().startswith("validation_"), key
-        checks.setdefault(key.asset_key.to_user_string(), set()).add(key.name)
+        asset = key.asset_key.to_user_string()
+        checks.setdefault(asset, set()).add(key.name)
+        blocking.setdefault(asset, set()).add(graph.get_check_spec(key).blocking)
     for asset, names in AUDIT_NAMES.items():
-        assert checks[asset] == set(names)
-    assert checks["eval_suite"] == {"holdout_disjoint_from_training", "oracle_answerable"}
-    for stage in ("base", "sft", "dpo_v3", "kto"):
-        assert checks[f"validation_{stage}"] == {"promotion_gate"}
+        assert checks[asset] == set(names) and blocking[asset] == {True}, asset
+    # every rule the validation domain enforces on a suite is declared, and blocks what reads the suite
+    rules = evaluate_suite_rules(Suite(()), {}, ValidationConfig()).rules
+    assert checks["eval_suite"] == {r.name for r in rules} and blocking["eval_suite"] == {True}
+    # one promotion gate per checkpoint, never blocking: a failed gate still lets the comparison run
+    for stage in CHECKPOINTS:
+        assert len(checks[f"validation_{stage}"]) == 1 and blocking[f"validation_{stage}"] == {False}, stage
 
 
 def test_assets_carry_code_versions(defs):
@@ -69,9 +80,15 @@ def test_assets_carry_code_versions(defs):
 
 
 def test_nightly_schedule_runs_revalidation_at_two(defs):
+    """docs/architecture.md: the nightly revalidation fires at 02:00 UTC (whatever cron string says so)."""
+    from dagster._utils.schedules import cron_string_iterator
+
     schedule = defs.resolve_schedule_def("nightly_revalidation_schedule")
-    assert schedule.cron_schedule == "0 2 * * *"
-    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    start = datetime.datetime(2026, 3, 28, 12, tzinfo=datetime.UTC).timestamp()  # spans a DST change in Europe
+    ticks = cron_string_iterator(start, schedule.cron_schedule, schedule.execution_timezone)
+    utc = [next(ticks).astimezone(datetime.UTC) for _ in range(4)]
+    assert [(t.hour, t.minute) for t in utc] == [(2, 0)] * 4
+    assert {b - a for a, b in itertools.pairwise(utc)} == {datetime.timedelta(days=1)}
     job = defs.resolve_job_def("nightly_revalidation")
     assert schedule.job_name == job.name
     targeted = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}

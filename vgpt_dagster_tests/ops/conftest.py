@@ -118,7 +118,10 @@ class DagsterDev:
         raise RuntimeError(f"dagster dev did not answer /server_info within {timeout} s:\n{self.tail()}")
 
     def _location_loaded(self) -> bool:
-        q = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus locationOrLoadError { __typename } } } } }"
+        q = (
+            "{ workspaceOrError { ... on Workspace { locationEntries "
+            "{ loadStatus locationOrLoadError { __typename } } } } }"
+        )
         entries = self.graphql(q)["workspaceOrError"]["locationEntries"]
         return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
 
@@ -159,17 +162,49 @@ class DagsterDev:
         return alive
 
 
-def wait_for_run(server: DagsterDev, run_id: str, timeout: float = 300) -> str:
-    """Poll the run's status through GraphQL until it is terminal; returns the status."""
+# How long a wait may last before the test calls it a hang. Only a guard against a test that would never
+# end: tests assert what happens (events, states, files), never how fast; speed is measured in bench/.
+HANG_GUARD_S = 1800.0
+
+
+def wait_until(done, what: str, *, alive=None, details=None, poll: float = 0.25, hang_after: float = HANG_GUARD_S):
+    """Poll ``done()`` until it returns something truthy, and return that.
+
+    ``alive()`` (optional) says whether the process being watched still runs: when it stops first, the wait
+    fails at once, saying so. Only after ``hang_after`` seconds with neither does it fail, reported as a hang
+    (``details()`` adds the log tail), never as slowness.
+    """
+    start = time.monotonic()
+    while True:
+        result = done()
+        if result:
+            return result
+        if alive is not None and not alive():
+            raise AssertionError(f"the process ended before {what}:\n{details() if details else ''}")
+        if time.monotonic() - start > hang_after:
+            raise AssertionError(
+                f"HANG: still waiting for {what} after {hang_after:.0f} s (a hang guard, not a speed limit):\n"
+                f"{details() if details else ''}"
+            )
+        time.sleep(poll)
+
+
+TERMINAL = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+def run_status(server: DagsterDev, run_id: str) -> str:
     q = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
-    deadline = time.time() + timeout
-    status = None
-    while time.time() < deadline:
-        status = server.graphql(q, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            return status
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} still {status} after {timeout} s:\n{server.tail()}")
+    return server.graphql(q, {"id": run_id})["runOrError"]["status"]
+
+
+def wait_for_run(server: DagsterDev, run_id: str) -> str:
+    """Poll the run's status through GraphQL until it is terminal; returns the status."""
+    return wait_until(
+        lambda: (s := run_status(server, run_id)) in TERMINAL and s,
+        f"run {run_id} to end",
+        details=server.tail,
+        poll=0.5,
+    )
 
 
 LAUNCH_RUN = """
@@ -273,7 +308,8 @@ def copy_project(src: ProjectPaths, dest: Path) -> ProjectPaths:
 
 @pytest.fixture(scope="package")
 def built(cli_built, tmp_path_factory):
-    """A copy of the CLI tests' project (catalog, datasets, base model, SFT + DPO v3 adapters) + KTO data and eval suite."""
+    """A copy of the CLI tests' project (catalog, datasets, base model, SFT + DPO v3 adapters), plus the KTO
+    data and the eval suite."""
     src, _, _, proc = cli_built
     assert proc.returncode == 0, output(proc)[-3000:]
     base = tmp_path_factory.mktemp("faults")

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import dagster as dg
 import psutil
@@ -30,6 +29,7 @@ from vgpt_dagster_tests.ops.conftest import (
     output,
     run_env,
     tree_hashes,
+    wait_until,
 )
 
 PIPES_ENTRY = "vgpt_dagster.training.pipes_entry"
@@ -56,14 +56,19 @@ def test_sigkill_of_the_training_subprocess_then_rematerialize_resumes(built, tm
     log = (tmp_path / "killed.log").open("w")
     run = subprocess.Popen(cmd, env=env, cwd=PACKAGE_ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline, child = time.time() + 300, None
-        while time.time() < deadline and run.poll() is None:
+
+        def training_child_with_a_checkpoint():
             kids = psutil.Process(run.pid).children(recursive=True)
             child = next((k for k in kids if PIPES_ENTRY in " ".join(k.cmdline())), None)
-            if child and work.exists() and checkpoints.last_checkpoint(work) is not None:
-                break
-            time.sleep(0.05)
-        assert run.poll() is None and child is not None, (tmp_path / "killed.log").read_text()[-3000:]
+            return child if child and work.exists() and checkpoints.last_checkpoint(work) is not None else None
+
+        child = wait_until(
+            training_child_with_a_checkpoint,
+            "the training subprocess to save its first checkpoint",
+            alive=lambda: run.poll() is None,
+            details=lambda: (tmp_path / "killed.log").read_text()[-3000:],
+            poll=0.05,
+        )
         child.send_signal(signal.SIGKILL)  # the training subprocess only: the Dagster run worker survives it
         run.wait(timeout=120)
     finally:

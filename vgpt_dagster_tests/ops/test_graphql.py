@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -17,11 +16,14 @@ from vgpt_dagster_tests.ops.conftest import (
     ARTIFACTS,
     LAUNCH_RUN,
     PACKAGE_ROOT,
+    TERMINAL,
     launch_assets,
     make_ops_project,
     materialize_command,
     run_env,
+    run_status,
     wait_for_run,
+    wait_until,
 )
 
 pytestmark = pytest.mark.slow
@@ -72,7 +74,7 @@ def test_launch_run_with_asset_selection_and_run_config(dagster_dev, tmp_path):
     other = make_ops_project(tmp_path / "other")
     config = {"resources": {"paths": {"config": {"root": str(other.root)}}}}
     run_id = launch_assets(dagster_dev, ["vista_schema"], config)
-    assert wait_for_run(dagster_dev, run_id, timeout=240) == "SUCCESS", dagster_dev.tail()
+    assert wait_for_run(dagster_dev, run_id) == "SUCCESS", dagster_dev.tail()
 
     run = run_details(dagster_dev, run_id)
     assert run["assetSelection"] == [{"path": ["vista_schema"]}]
@@ -105,7 +107,7 @@ def test_launch_run_rejects_a_bad_resource_value(dagster_dev):
 def gpu_upstream(dagster_dev):
     """The catalog, datasets, tiny base model and eval suite in the served project, built through GraphQL."""
     run_id = launch_assets(dagster_dev, GPU_UPSTREAM)
-    assert wait_for_run(dagster_dev, run_id, timeout=600) == "SUCCESS", dagster_dev.tail()
+    assert wait_for_run(dagster_dev, run_id) == "SUCCESS", dagster_dev.tail()
     return run_id
 
 
@@ -118,16 +120,15 @@ def test_instance_pool_config_is_the_shipped_one(dagster_dev):
 
 def test_two_gpu_runs_at_once_the_second_waits_and_neither_fails(dagster_dev, gpu_upstream):
     run_ids = [launch_assets(dagster_dev, ["validation_base"]) for _ in range(2)]
-    q = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
     observed: list[tuple[str, str]] = []
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        states = tuple(dagster_dev.graphql(q, {"id": r})["runOrError"]["status"] for r in run_ids)
+
+    def both_ended() -> bool:
+        states = tuple(run_status(dagster_dev, r) for r in run_ids)
         if not observed or observed[-1] != states:
             observed.append(states)
-        if all(s in ("SUCCESS", "FAILURE", "CANCELED") for s in states):
-            break
-        time.sleep(0.25)
+        return all(s in TERMINAL for s in states)
+
+    wait_until(both_ended, "both GPU runs to end", details=lambda: f"{observed}\n{dagster_dev.tail()}")
     assert observed[-1] == ("SUCCESS", "SUCCESS"), (observed, dagster_dev.tail())
 
     # The GPU steps never overlapped: the later one started after the earlier one ended.
@@ -171,10 +172,13 @@ def test_a_killed_run_does_not_wedge_the_gpu_pool(dagster_dev, server_project, g
             cmd, env=env, cwd=PACKAGE_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            deadline = time.time() + 240
-            while 'STEP_START - Started execution of step "validation_base"' not in log_path.read_text():
-                assert proc.poll() is None and time.time() < deadline, log_path.read_text()[-3000:]
-                time.sleep(0.1)
+            wait_until(
+                lambda: 'STEP_START - Started execution of step "validation_base"' in log_path.read_text(),
+                "the CLI run to start its validation_base step",
+                alive=lambda: proc.poll() is None,
+                details=lambda: log_path.read_text()[-3000:],
+                poll=0.1,
+            )
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
@@ -185,8 +189,10 @@ def test_a_killed_run_does_not_wedge_the_gpu_pool(dagster_dev, server_project, g
 
     # The recovery docs/reliability.md gives: mark the run canceled; the monitoring daemon frees its slot.
     assert dagster_dev.graphql(CANCEL, {"id": run_id})["terminateRun"]["__typename"] == "TerminateRunSuccess"
-    deadline = time.time() + 120
-    while dagster_dev.graphql(POOL)["instance"]["concurrencyLimit"]["claimedSlots"]:
-        assert time.time() < deadline, "the monitoring daemon did not free the canceled run's gpu slot"
-        time.sleep(1)
+    wait_until(
+        lambda: not dagster_dev.graphql(POOL)["instance"]["concurrencyLimit"]["claimedSlots"],
+        "the monitoring daemon to free the canceled run's gpu slot",
+        details=dagster_dev.tail,
+        poll=1,
+    )
     assert run_details(dagster_dev, run_id)["status"] == "CANCELED"

@@ -1,10 +1,11 @@
-"""The harness itself: the browser test may skip locally without Chromium, never in CI."""
+"""The harness itself: the browser test may skip locally without Chromium, never in CI; waits fail on a hang
+(or a dead process), reported as such, never on speed."""
 
 import shutil
 
 import pytest
 
-from vgpt_dagster_tests.ops.conftest import OPS_OVERRIDES, chromium_or_skip
+from vgpt_dagster_tests.ops.conftest import chromium_or_skip, wait_until
 
 
 def test_missing_chromium_skips_locally(monkeypatch):
@@ -26,6 +27,16 @@ def test_present_chromium_is_used(monkeypatch):
     assert chromium_or_skip() == "/usr/bin/chromium"
 
 
-def test_ops_projects_are_smoke_scale():
-    assert OPS_OVERRIDES["datasets.yaml"]["scale"] <= 0.01
-    assert OPS_OVERRIDES["validation.yaml"]["generation"]["limit"] <= 8
+def test_wait_until_returns_what_it_waited_for():
+    calls = iter([None, 0, "done"])
+    assert wait_until(lambda: next(calls), "a value", poll=0) == "done"
+
+
+def test_wait_until_reports_a_process_that_ended_first_at_once():
+    with pytest.raises(AssertionError, match=r"the process ended before the step started:\nlog tail"):
+        wait_until(lambda: False, "the step started", alive=lambda: False, details=lambda: "log tail")
+
+
+def test_wait_until_reports_a_hang_as_a_hang_not_as_slowness():
+    with pytest.raises(AssertionError, match=r"HANG: still waiting for the slot to free after 0 s \(a hang guard"):
+        wait_until(lambda: False, "the slot to free", poll=0, hang_after=0.01)

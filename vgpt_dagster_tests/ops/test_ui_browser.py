@@ -145,7 +145,7 @@ def test_asset_graph_materialize_and_markdown_metadata_in_chromium(dagster_dev, 
     page.keyboard.press("Escape")
 
     # -- the same facts through the GraphQL API -----------------------------------------------------------
-    assert wait_for_run(dagster_dev, run_id, timeout=60) == "SUCCESS"
+    assert wait_for_run(dagster_dev, run_id) == "SUCCESS"
     (node,) = dagster_dev.graphql(LATEST_MATERIALIZATION)["assetNodes"]
     (mat,) = node["assetMaterializations"]
     assert mat["runId"] == run_id

@@ -156,13 +156,33 @@ def test_non_string_input_is_a_programming_error(full_catalog):
         analyze(b"SELECT 1", full_catalog)
 
 
-def test_never_raises_on_fragments_of_real_sql(full_catalog):
+def test_fragments_of_real_sql_get_a_consistent_analysis(full_catalog):
+    """Any cut of real SQL gets an answer, never an exception: unparseable text is a parse_error finding,
+    every finding names a known rule and severity at a position inside the text, ``ok`` agrees with the
+    findings, and the same text always gets the same analysis."""
     import random
 
+    from vgpt_dagster.sql import findings as F
+
+    rules = {v for k, v in vars(F).items() if k.isupper() and isinstance(v, str)} - {F.ERROR, F.WARNING, F.INFO}
     rng = random.Random(7)
-    pieces = [FULL_JOIN, "DECLARE @t TABLE (a int) INSERT INTO @t SELECT 1 IF 1=1 BEGIN SELECT a FROM @t END",
-              "MERGE INTO APTH t USING APTL s ON t.APCo = s.APCo WHEN MATCHED THEN UPDATE SET t.Description = 'x';"]  # fmt: skip
+    pieces = [
+        FULL_JOIN,
+        "DECLARE @t TABLE (a int) INSERT INTO @t SELECT 1 IF 1=1 BEGIN SELECT a FROM @t END",
+        "MERGE INTO APTH t USING APTL s ON t.APCo = s.APCo WHEN MATCHED THEN UPDATE SET t.Description = 'x';",
+    ]
+    outcomes = set()
     for _ in range(300):
         text = rng.choice(pieces)
         a, b = sorted(rng.sample(range(len(text) + 1), 2))
-        analyze(text[a:b], full_catalog)  # must not raise
+        frag = text[a:b]
+        r = analyze(frag, full_catalog)
+        for f in r.findings:
+            assert f.rule in rules and f.severity in (F.ERROR, F.WARNING, F.INFO), (frag, f)
+            assert f.line is None or 1 <= f.line <= frag.count("\n") + 1, (frag, f)
+        assert r.ok == (r.parsed and not any(f.severity == F.ERROR for f in r.findings)), frag
+        if not r.parsed:
+            assert F.PARSE_ERROR in r.rules(), frag
+        assert analyze(frag, full_catalog).to_dict() == r.to_dict(), frag
+        outcomes.add("ok" if r.ok else "parse_error" if F.PARSE_ERROR in r.rules() else "finding")
+    assert outcomes == {"ok", "parse_error", "finding"}  # the cuts reach every kind of outcome
