@@ -36,5 +36,6 @@ ui: setup  ## open the Dagster UI on http://127.0.0.1:$(PORT) with the project's
 bench: setup  ## run every benchmark in bench/ (minutes; results go to stdout)
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lint: setup
+lint: setup  ## ruff check (incl. complexity <= 12) and ruff format --check; CI runs it before the tests
 	$(BIN)/ruff check vgpt_dagster vgpt_dagster_tests bench
+	$(BIN)/ruff format --check vgpt_dagster vgpt_dagster_tests bench

@@ -15,7 +15,10 @@ CFG = ValidationConfig()
 @pytest.fixture(scope="session")
 def suite(full_catalog):
     dcfg = DatasetsConfig()
-    pairs = build_fake_table_pairs(full_catalog, dcfg), build_fake_column_pairs(full_catalog, dcfg)
+    pairs = (
+        build_fake_table_pairs(full_catalog, dcfg),
+        build_fake_column_pairs(full_catalog, dcfg),
+    )
     return build_eval_suite(full_catalog, *pairs, CFG)
 
 

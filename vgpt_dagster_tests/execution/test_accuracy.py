@@ -2,7 +2,11 @@
 
 import pytest
 
-from vgpt_dagster.execution.accuracy import evaluate_answers, execution_metrics, oracle_self_check
+from vgpt_dagster.execution.accuracy import (
+    evaluate_answers,
+    execution_metrics,
+    oracle_self_check,
+)
 from vgpt_dagster.validation.cases import Case
 from vgpt_dagster.validation.judge import judge
 
@@ -53,7 +57,11 @@ def test_incomplete_join_keys_multiply_rows(full_catalog, boxes, dropped):
         sql_expected=True,
         company_filter_required=True,
         company=2,
-        required_join_keys=("APTH.APCo=APTL.APCo", "APTH.Mth=APTL.Mth", "APTH.APTrans=APTL.APTrans"),
+        required_join_keys=(
+            "APTH.APCo=APTL.APCo",
+            "APTH.Mth=APTL.Mth",
+            "APTH.APTrans=APTL.APTrans",
+        ),
     )
     full = ["a.APCo = b.APCo", "a.Mth = b.Mth", "a.APTrans = b.APTrans"]
     on = " AND ".join(k for k in full if dropped not in k)
