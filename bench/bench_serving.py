@@ -121,10 +121,20 @@ def recall(ks=(1, 4, 8)) -> dict:
     t0 = time.perf_counter()
     res = recall_at_k(index, suite.cases, ks)
     per_q = (time.perf_counter() - t0) / max(1, res[ks[0]].cases)
+    by_id, k = suite.by_id(), ks[1]
+    groups: dict[str, list[int]] = {}
+    scored = [c for c in suite.cases if c.objects_must_use or c.real_alternatives]
+    for c in scored:
+        groups.setdefault(c.category if c.part == "main" else c.part, [0, 0])[1] += 1
+    for m in res[k].misses:
+        c = by_id[m]
+        groups[c.category if c.part == "main" else c.part][0] += 1
+    by_group = {g: round(1 - miss / n, 3) for g, (miss, n) in sorted(groups.items())}
     return {
         "suite_cases": len(suite.cases),
         "scored_cases": res[ks[0]].cases,
         "recall": {k: r.recall for k, r in res.items()},
+        f"recall_at_{k}_by_category": by_group,
         "index_objects": len(index.names),
         "index_build_s": round(build_s, 3),
         "retrieve_ms_per_question": round(1000 * per_q, 2),

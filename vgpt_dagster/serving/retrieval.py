@@ -34,7 +34,8 @@ _WORD = re.compile(r"[A-Za-z0-9_]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _STOP = frozenset(
     "a an and are as at be by do does for from give get how i in is it list me my of on or show the to what "
-    "which with write query sql select all each per vista table tables view views column columns find".split()
+    "which with write query sql select all each per vista table tables view views column columns find company co "
+    "our us we who whose since last this next month year quarter today by give".split()
 )
 SCHEMA_HEADER = "Vista objects:"
 _SKIP_COLUMNS = frozenset({"KeyID", "UniqueAttchID", "Notes"})
@@ -175,10 +176,11 @@ def retrieve_objects(index: SchemaIndex, question: str, k: int, intent=None) -> 
         intent = classify_question(question, index.catalog)
     catalog = index.catalog
     picked: dict[str, Retrieved] = {}
-    for o in intent.objects:
-        if o.exact:
-            picked.setdefault(o.exact, Retrieved(o.exact, float("inf"), named=True))
-        else:
+    exact = list(dict.fromkeys(o.exact for o in intent.objects if o.exact))
+    for name in exact:
+        picked.setdefault(name, Retrieved(name, float("inf"), named=True))
+    for o in intent.objects:  # invented names; a column of a named object is not an invented object
+        if o.exact is None and not any(catalog.column(e, o.text) for e in exact):
             for alt in catalog.suggest(o.text, 2):
                 picked.setdefault(alt, Retrieved(alt, 0.0, named=False))
     for r in index.search(question, k):
