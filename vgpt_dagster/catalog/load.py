@@ -29,7 +29,6 @@ from vgpt_dagster.paths import ProjectPaths
 log = logging.getLogger(__name__)
 
 
-
 class CatalogConfig(StrictModel):
     """``configs/catalog.yaml``: where the Vista schema export lives.
 

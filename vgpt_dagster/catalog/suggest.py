@@ -33,6 +33,7 @@ class _Objects(Protocol):
 
     def views_of(self, name: str) -> Any: ...
 
+
 _CONCEPTS_LOWER = {k.lower(): v for k, v in vocabulary.CONCEPTS.items()}
 
 
