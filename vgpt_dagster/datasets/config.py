@@ -107,7 +107,7 @@ class DatasetsConfig(StrictModel):
     intent_fills_per_phrasing: int = pydantic.Field(32, ge=1, le=200)
     # Audits of what the instructions ask (datasets/intent_audit.py): natural questions (no raw object name),
     # distinct instruction shapes (names and literals masked; scaled by `scale`), SQL feature coverage.
-    min_natural_question_share: float = pydantic.Field(0.08, ge=0, le=1)
+    min_natural_question_share: float = pydantic.Field(0.2, ge=0, le=1)
     min_instruction_shapes: int = pydantic.Field(3000, ge=0)
     min_feature_share: float = pydantic.Field(0.002, ge=0, le=1)
     min_output_chars: int = 50

@@ -58,11 +58,19 @@ PERIODS: tuple[tuple[str, str, str], ...] = (
     ("in January 2024", "'2024-01-01'", "'2024-02-01'"),
     ("year to date", _THIS_YEAR, _TOMORROW),
     ("in the last 30 days", "DATEADD(day, -30, CAST(GETDATE() AS date))", _TOMORROW),
-    ("last quarter", "DATEADD(quarter, DATEDIFF(quarter, 0, GETDATE()) - 1, 0)", _THIS_QUARTER),
+    (
+        "last quarter",
+        "DATEADD(quarter, DATEDIFF(quarter, 0, GETDATE()) - 1, 0)",
+        _THIS_QUARTER,
+    ),
     ("in 2023", "'2023-01-01'", "'2024-01-01'"),
     ("last year", "DATEADD(year, DATEDIFF(year, 0, GETDATE()) - 1, 0)", _THIS_YEAR),
     ("in March 2025", "'2025-03-01'", "'2025-04-01'"),
-    ("this quarter", _THIS_QUARTER, "DATEADD(quarter, DATEDIFF(quarter, 0, GETDATE()) + 1, 0)"),
+    (
+        "this quarter",
+        _THIS_QUARTER,
+        "DATEADD(quarter, DATEDIFF(quarter, 0, GETDATE()) + 1, 0)",
+    ),
     ("in Q3 2024", "'2024-07-01'", "'2024-10-01'"),
     ("in the last 90 days", "DATEADD(day, -90, CAST(GETDATE() AS date))", _TOMORROW),
 )
@@ -106,13 +114,23 @@ SLOTS: dict[str, Slot] = {
         Slot("cmacct", _nums(1, 2, 10), "@CMAcct"),
         Slot(
             "amount",
-            (("$10,000", "10000"), ("$5,000", "5000"), ("$25,000", "25000"), ("$50k", "50000"), ("$100,000", "100000")),
+            (
+                ("$10,000", "10000"),
+                ("$5,000", "5000"),
+                ("$25,000", "25000"),
+                ("$50k", "50000"),
+                ("$100,000", "100000"),
+            ),
             "@Amount",
         ),
         Slot("n", _nums(10, 20, 5, 25, 50), "@TopN"),
         Slot("days", _nums(30, 60, 90, 7, 14), "@Days"),
         Slot("year", _nums(2023, 2024, 2025), "@Year"),
-        Slot("name", tuple((x, f"'%{x}%'") for x in ("Steel", "Concrete", "Electric", "Supply", "Plumbing")), "@Name"),
+        Slot(
+            "name",
+            tuple((x, f"'%{x}%'") for x in ("Steel", "Concrete", "Electric", "Supply", "Plumbing")),
+            "@Name",
+        ),
         Slot("period", tuple((p, "") for p, _, _ in PERIODS), "@StartDate"),
     )
 }
@@ -218,7 +236,10 @@ class IntentLibrary:
     def version(self) -> str:
         """Content hash: same version = same intents, phrasings, SQL and split."""
         return sha256_json(
-            [self.settings.model_dump(), [(i.module, i.intent.model_dump(), i.heldout_phrasings) for i in self.intents]]
+            [
+                self.settings.model_dump(),
+                [(i.module, i.intent.model_dump(), i.heldout_phrasings) for i in self.intents],
+            ]
         )[:16]
 
     def split_manifest(self) -> dict[str, Any]:
@@ -271,7 +292,11 @@ def _optional(sql: str, named: set[str]) -> str:
 
 
 def fill(
-    intent: Intent, k: int, company_param: str, values: dict[str, int], phrasing: str | None = None
+    intent: Intent,
+    k: int,
+    company_param: str,
+    values: dict[str, int],
+    phrasing: str | None = None,
 ) -> FilledQuestion:
     """Phrasing ``k`` (or the literal ``phrasing``) with the given slot value indices; the SQL to match.
 
@@ -357,7 +382,10 @@ def _check_intent(intent: Intent, where: str, min_phrasings: int) -> None:
                 "e.g. {period(h.InvDate)}."
             )
     keys = [normalise_instruction(p) for p in intent.phrasings]
-    dup = next((p for p, key in zip(intent.phrasings, keys, strict=True) if keys.count(key) > 1), None)
+    dup = next(
+        (p for p, key in zip(intent.phrasings, keys, strict=True) if keys.count(key) > 1),
+        None,
+    )
     if dup:
         raise ConfigError(f"{where}: intent '{intent.id}' repeats the phrasing {dup!r} (after normalising).")
 
@@ -460,7 +488,14 @@ def training_questions(
             for r in range(per_phrasing):
                 q = fill(li.intent, k, li.company_param, _slot_values(rng, slots))
                 wrapper = WRAPPERS[(k + r * 5 + rng.randrange(len(WRAPPERS))) % len(WRAPPERS)]
-                q = FilledQuestion(q.intent, q.phrasing, wrapper.format(q=q.question), q.sql, q.slots, q.company)
+                q = FilledQuestion(
+                    q.intent,
+                    q.phrasing,
+                    wrapper.format(q=q.question),
+                    q.sql,
+                    q.slots,
+                    q.company,
+                )
                 out.append((li, q))
     return out
 
@@ -472,7 +507,17 @@ def heldout_questions(library: IntentLibrary, seed: int) -> list[tuple[LibraryIn
     rest = []
     for li in library.intents:
         for k in li.heldout_phrasings:
-            rest.append((li, fill(li.intent, k, li.company_param, _slot_values(rng, li.intent.phrasing_slots(k)))))
+            rest.append(
+                (
+                    li,
+                    fill(
+                        li.intent,
+                        k,
+                        li.company_param,
+                        _slot_values(rng, li.intent.phrasing_slots(k)),
+                    ),
+                )
+            )
     return seeds + rest
 
 
@@ -488,13 +533,27 @@ def training_templates(library: IntentLibrary) -> list[str]:
 
 
 def intent_sft_records(library: IntentLibrary, seed: int, per_phrasing: int) -> list[dict]:
-    """Candidate SFT records (category ``sql_generation``) from the training split."""
+    """Candidate SFT records (category ``sql_generation``) from the training split, round-robin over intents.
+
+    Each round takes one (seeded random) question of every intent, so any prefix of the list covers the
+    intents evenly: a small build still teaches every kind of question (and every SQL feature).
+    """
     from vgpt_dagster.datasets.records import sft_record  # noqa: PLC0415
 
-    return [
-        sft_record("sql_generation", q.question, answer_text(li.intent, q), [q.sql])
-        for li, q in training_questions(library, seed, per_phrasing)
-    ]
+    rng = random.Random(seed)
+    groups: dict[str, list] = {}
+    for li, q in training_questions(library, seed, per_phrasing):
+        groups.setdefault(li.id, []).append(
+            sft_record("sql_generation", q.question, answer_text(li.intent, q), [q.sql])
+        )
+    for g in groups.values():
+        rng.shuffle(g)
+    order = list(groups)
+    out: list[dict] = []
+    for r in range(max((len(g) for g in groups.values()), default=0)):
+        rng.shuffle(order)
+        out += [groups[i][r] for i in order if r < len(groups[i])]
+    return out
 
 
 def require_objects(library: IntentLibrary, has_column) -> tuple[IntentLibrary, list[str]]:
@@ -520,7 +579,14 @@ def check_library_sql(library: IntentLibrary, catalog, analyze_fn) -> list[dict]
         for use in li.intent.uses:
             obj, col = use.split(".")
             if catalog.column(obj, col) is None or catalog.get(obj).column(col).name != col:
-                problems.append({"intent": li.id, "file": li.file, "field": "uses", "problem": f"{use} not in catalog"})
+                problems.append(
+                    {
+                        "intent": li.id,
+                        "file": li.file,
+                        "field": "uses",
+                        "problem": f"{use} not in catalog",
+                    }
+                )
         variants = [fill(li.intent, k, li.company_param, {}) for k in range(len(li.intent.phrasings))]
         variants.append(fill(li.intent, 0, li.company_param, {}, phrasing=""))
         variants += [fill_seed(li.intent, s, li.company_param) for s in li.intent.seeds]

@@ -81,7 +81,7 @@ def build_sft_dataset(
     seen: set[str] = set()
     chosen: list[dict] = []
     leftovers: dict[str, list[dict]] = {}
-    intent_rest = _shuffled(intents or [], rng)
+    intent_rest = list(intents or [])  # in the library's seeded round-robin order (datasets.intents)
     for category in targets:  # fixed order: config order, so a seed gives the same data
         pool = pools[category]
         rng.shuffle(pool)
@@ -116,12 +116,6 @@ def build_sft_dataset(
         "SFT: %d records, %d dropped for SQL, %d duplicates", len(chosen), stats.dropped_sql, stats.duplicates_removed
     )
     return to_frame(chosen, "sft", cfg.system_prompt, cfg.holdout_fraction)
-
-
-def _shuffled(records: list[dict], rng: random.Random) -> list[dict]:
-    out = list(records)
-    rng.shuffle(out)
-    return out
 
 
 def _take_intents(pool: list[dict], n: int, *args):
