@@ -295,3 +295,12 @@ class LazyIndex:
     @cached_property
     def index(self) -> SchemaIndex:
         return SchemaIndex(self.catalog)
+
+
+def retrieved_schema_block(index: SchemaIndex, question: str, top_k: int = 4, columns_per_object: int = 8) -> str:
+    """The block serving puts in the prompt for ``question`` (for datasets with ``schema_context: retrieved``).
+
+    Serving may drop objects from the end to fit a model's context; datasets should cut at the same ``top_k``.
+    """
+    names = [r.name for r in retrieve_objects(index, question, top_k)]
+    return render_schema_block(index.catalog, names, question, columns_per_object)

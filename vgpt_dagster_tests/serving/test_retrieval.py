@@ -58,3 +58,13 @@ def test_recall_on_calibration_cases(index):
     assert r[4].cases >= 20
     assert r[4].recall >= r[1].recall
     assert r[4].recall >= 0.8, r[4].misses
+
+
+def test_the_block_datasets_can_train_on_is_the_served_one(index, full_catalog):
+    from vgpt_dagster.serving.retrieval import retrieved_schema_block
+
+    q = "How do I join APTH and APTL?"
+    block = retrieved_schema_block(index, q, 3, 5)
+    names = [r.name for r in retrieve_objects(index, q, 3)]
+    assert block == render_schema_block(full_catalog, names, q, 5)
+    assert block.count("\n- ") == len(names) == 3
