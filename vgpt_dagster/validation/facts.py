@@ -139,8 +139,16 @@ def _subject(intent: QuestionIntent, catalog: Catalog) -> CatalogObject | None:
     return None
 
 
-def _key_sentences(text: str) -> str:
-    parts = [s for s in re.split(r"(?<=[.;!?])\s+|\n", text) if re.search(r"\bkey(?:s|ed)?\b", s, re.IGNORECASE)]
+def _key_sentences(text: str, obj: CatalogObject) -> str:
+    """The part of the answer that states the key: what follows "key"/"keyed by" in each sentence naming it
+    (the whole sentence when the columns come first: "Employee is the key"); the whole answer otherwise."""
+    parts = []
+    for sentence in re.split(r"(?<=[.;!?])\s+|\n", text):
+        m = re.search(r"\bkey(?:s|ed)?\b", sentence, re.IGNORECASE)
+        if m:
+            tail = sentence[m.end() :]
+            names_a_column = any(obj.column(t) for t in scan.identifiers(tail))
+            parts.append(tail if names_a_column else sentence)
     return " ".join(parts) if parts else text
 
 
@@ -149,7 +157,7 @@ def _business_key(intent: QuestionIntent, text: str, catalog: Catalog) -> list[F
     key = catalog.business_key(obj.name) if obj else ()
     if not obj or not key:
         return []
-    scope = _key_sentences(text)
+    scope = _key_sentences(text, obj)
     words = {t.lower() for t in scan.identifiers(scope)}
     stated = [c.name for c in obj.columns if c.name.lower() in words]
     stated = sorted(stated, key=lambda c: scope.lower().find(c.lower()))

@@ -97,8 +97,8 @@ _OBJECT_PATTERNS = tuple(
     for p in (
         rf"{_NAME}\s+{_OBJ_WORD}s?\b",
         rf"\b{_OBJ_WORD}s?\s+(?:named\s+|called\s+)?{_NAME}",
-        rf"\b(?:from|join|into|update|in|of|on)\s+(?:the\s+)?{_NAME}",
-        rf"\b(?:does|is|are)\s+{_NAME}\s+(?:exist|a|an|real|valid|in|part)\b",
+        rf"\b(?:from|join|into|update|in|of|on|against)\s+(?:the\s+)?{_NAME}",
+        rf"\b(?:does|is|are)\s+{_NAME}\s+(?:exist|a|an|real|valid|in|part|something)\b",
         rf"\bjoin(?:ing)?\s+{_NAME}\s+(?:and|to|with|on)\s+{_NAME}",
         rf"\bbetween\s+{_NAME}\s+and\s+{_NAME}",
         rf"\b{_NAME}\s+(?:and|to|with)\s+{_NAME}\s+(?:tables?|views?)?\s*(?:join|together)",
@@ -268,13 +268,24 @@ def _object_names(text: str, sqls: list[str], column_texts: set[str], catalog: C
 
 def _objects(text: str, sqls: list[str], columns: tuple[NamedColumn, ...], catalog: Catalog) -> tuple[NamedObject, ...]:
     col_texts = {c.text for c in columns}
-    module_words = {w.title() for name in MODULE_NAMES if re.search(rf"\b{name}\b", text, re.I) for w in name.split()}
+    module_words = {
+        w.title()
+        for name in MODULE_NAMES
+        if re.search(
+            rf"\b{name}\s+(?:module|tables|views|objects)\b|\b(?:tables|views)\b.{{0,30}}\b{name}\b", text, re.I
+        )
+        for w in name.split()
+    }
+    names = _object_names(text, sqls, col_texts, catalog)
+    real = [catalog.resolve(n) for n in names if catalog.resolve(n) is not None]
     out: list[NamedObject] = []
-    for name in _object_names(text, sqls, col_texts, catalog):
+    for name in names:
         exact = _resolve(name, catalog)
-        if exact is None and (name in module_words or name in catalog.modules):
+        if exact is None and (name in module_words or name in catalog.modules or name in _NOT_OBJECTS):
             continue  # module codes and words of a module's name ("Accounts Payable") are not object names
-        if exact is None and (re.fullmatch(r"[A-Z]{2,4}s", name) or not _looks_like_object(name, text)):
+        if name not in catalog.objects and any(o.name != exact and name in o.column_names for o in real):
+            continue  # "list GLTrans, GLAcct from GLDT", "SMCo values in SMWork...": columns of a named object
+        if exact is None and (re.fullmatch(r"[A-Z]{2,4}s", name) or not _looks_like_object(name, text, catalog)):
             continue
         out.append(NamedObject(name, exact))
     owners = [c.owner for c in columns if c.owner and c.owner not in {o.exact for o in out}]
@@ -282,9 +293,16 @@ def _objects(text: str, sqls: list[str], columns: tuple[NamedColumn, ...], catal
     return tuple(dict.fromkeys(out))
 
 
-def _looks_like_object(name: str, text: str) -> bool:
+_NOT_OBJECTS = frozenset(
+    """January February March April May June July August September October November December Monday Tuesday
+    Wednesday Thursday Friday Saturday Sunday YTD MTD QTD Q1 Q2 Q3 Q4 USD CSV JSON Excel""".split()
+)
+
+
+def _looks_like_object(name: str, text: str, catalog: Catalog) -> bool:
     """An unknown capitalised word counts as an (invented) object only where the question uses it as one."""
-    if re.search(r"[A-Z].*[A-Z]", name) or "_" in name:
+    m = re.match(r"^[bv]?([A-Z]{2})", name)
+    if (m and m.group(1) in catalog.modules and re.search(r"[A-Z].*[A-Z]", name)) or "_" in name:
         return True
     n = re.escape(name)
     contexts = (
@@ -292,7 +310,7 @@ def _looks_like_object(name: str, text: str) -> bool:
         rf"\b{n}['\"`\]]?\s+{_OBJ_WORD}",
         rf"\b{_OBJ_WORD}s?\s+(?:named\s+|called\s+)?['\"`\[]?{n}\b",
         rf"\b(?:from|join|into|update|describe)\s+(?:the\s+)?['\"`\[]?{n}\b",
-        rf"\b(?:does|is|are)\s+['\"`\[]?{n}['\"`\]]?\s+(?:exist|a\s|an\s|real|valid|part)",
+        rf"\b(?:does|is|are)\s+['\"`\[]?{n}['\"`\]]?\s+(?:exist|a\s|an\s|real|valid|part|something)",
         rf"\bjoin(?:ing)?\s+\w+\s+(?:and|to|with)\s+['\"`\[]?{n}\b",
         rf"\bbetween\s+\w+\s+and\s+['\"`\[]?{n}\b",
         rf"\b(?:key|keys)\s+(?:of|for|on)\s+(?:the\s+)?['\"`\[]?{n}\b",
@@ -336,14 +354,14 @@ _KIND_RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
     )
 )
 _EXISTS = re.compile(
-    r"\bexists?\b|\breal\s+(?:vista\s+)?(?:table|view|object)|\bis\s+there\s+(?:a|an|any)\b|\bdoes\s+vista\s+have\b"
+    r"\bsomething\s+(?:I|you|we)\s+can\s+(?:query|use|select\s+from)\b|\bexists?\b|\breal\s+(?:vista\s+)?(?:table|view|object)|\bis\s+there\s+(?:a|an|any)\b|\bdoes\s+vista\s+have\b"
     r"|\bis\s+\S+\s+(?:a\s+)?(?:valid|real)\b|\bis\s+\S+\s+a\s+(?:table|view)\s+(?:or\s+(?:a\s+)?view\s+)?in\b"
     r"|\bis\s+\S+\s+(?:in|part\s+of)\s+(?:viewpoint\s+)?vista\b|\bhave\s+a\s+column\s+(?:named|called)\b"
     r"|\b(?:has|have)\s+an?\s+\S+\s+(?:column|field)\b",
     re.IGNORECASE,
 )
 _DESCRIBE = re.compile(
-    r"\bdescribe\b|\bcolumns?\b|\bstructure\b|\bfields?\b|\bschema\s+of\b|\bwhat\s+(?:is|does)\s+\S+\s+(?:contain|hold|store)"
+    r"\bdescribe\b|\bdescription\s+of\b|\bcolumns?\b|\bstructure\b|\bfields?\b|\bschema\s+of\b|\bwhat\s+(?:is|does)\s+\S+\s+(?:contain|hold|store)"
     r"|\bwhat\s+is\s+(?:in\s+)?(?:the\s+)?\S+\s*(?:table|view)?\s*\??$|\btell\s+me\s+about\b|\bwhat\s+is\s+stored\b",
     re.IGNORECASE,
 )
@@ -367,7 +385,8 @@ def _kind(text: str, question: str, sqls: list[str], objects: tuple[NamedObject,
         if pat.search(text) and (objects or kind == "module_tables"):
             if kind != "module_tables" or module:
                 return kind
-    if _EXISTS.search(text) and not re.search(r"\b(?:write|query|select)\b", text, re.IGNORECASE):
+    can_query = re.search(r"\bsomething\s+(?:I|you|we)\s+can\s+(?:query|use|select)", text, re.IGNORECASE)
+    if _EXISTS.search(text) and (can_query or not re.search(r"\b(?:write|query|select)\b", text, re.IGNORECASE)):
         return "exists" if objects else "other"
     if _DESCRIBE.search(text) and objects and not re.search(r"\b(?:write|sql|query)\b", text, re.IGNORECASE):
         return "describe"
