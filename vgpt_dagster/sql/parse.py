@@ -508,6 +508,25 @@ def _parse_condition(tokens: list[Token], text: str) -> exp.Expression:
     return block(this=query.expressions[0])
 
 
+def _parse_insert_exec(tokens: list[Token], text: str) -> exp.Insert | None:
+    """``INSERT INTO #t (a, b) EXEC bspX @co = 1`` (sqlglot cannot read it): the INSERT with an EXEC as its source."""
+    k = next((j for j, t in enumerate(tokens) if t.token_type == TokenType.EXECUTE), None)
+    if tokens[0].token_type != TokenType.INSERT or not k or k + 1 >= len(tokens):
+        return None
+    last = tokens[k - 1]
+    select = Token(TokenType.SELECT, "SELECT", last.line, last.col, last.start, last.end)
+    one = Token(TokenType.NUMBER, "1", last.line, last.col, last.start, last.end)
+    insert = _DIALECT.parser().parse([*tokens[:k], select, one], text)[0]
+    try:
+        source = _DIALECT.parser().parse(tokens[k:], text)[0]
+    except ParseError:
+        source = command_node("EXEC", tokens[k:], text)  # INSERT ... EXEC (@sql)
+    if not isinstance(insert, exp.Insert):
+        return None
+    insert.set("expression", source)
+    return insert
+
+
 def _parse_tokens(tokens: list[Token], text: str, role: str | None) -> list[exp.Expression]:
     word = tokens[0].text.upper()
     if word == "DELETE":
@@ -521,6 +540,9 @@ def _parse_tokens(tokens: list[Token], text: str, role: str | None) -> list[exp.
     except ParseError:
         if word in ("EXEC", "EXECUTE") and len(tokens) > 1 and tokens[1].token_type == TokenType.L_PAREN:
             return [command_node("EXEC", tokens, text)]  # EXEC (@sql + @where): dynamic SQL
+        insert = _parse_insert_exec(tokens, text) if word == "INSERT" else None
+        if insert is not None:
+            return [insert]
         if word not in ("IF", "WHILE") or len(tokens) < 2:
             raise
         try:

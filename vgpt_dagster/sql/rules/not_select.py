@@ -46,6 +46,36 @@ def _targets(node: exp.Expression, info: StatementInfo) -> list[tuple[str, str, 
     return out or [("an object", "unknown", info.line, info.col)]
 
 
+def _command_finding(node: exp.Expression, info: StatementInfo) -> list[Finding]:
+    kw = statement_kind(node)
+    if kw == "EXEC":  # EXEC (@sql + @where): dynamic SQL sqlglot cannot read
+        msg = "EXEC runs dynamic SQL: a request for data must be answered with SELECT only."
+        return [Finding(NOT_SELECT, ERROR, msg, info.line, info.col)]
+    if kw in _ADMIN_COMMANDS:
+        msg = f"{kw} is an administrative command: a request for data must be answered with SELECT only."
+        return [Finding(NOT_SELECT, ERROR, msg, info.line, info.col)]
+    return []
+
+
+def _node_findings(node: exp.Expression, info: StatementInfo) -> list[Finding]:
+    if isinstance(node, exp.Execute):
+        proc = node.this.sql("tsql") if isinstance(node.this, exp.Expression) else "a procedure"
+        msg = f"EXEC runs {proc}: a request for data must be answered with SELECT only."
+        return [Finding(NOT_SELECT, ERROR, msg, info.line, info.col, object=proc)]
+    if isinstance(node, (exp.Command, exp.Grant, exp.Revoke)):
+        return _command_finding(node, info)
+    if not isinstance(node, (exp.Merge, exp.Into)) and node.find_ancestor(exp.Merge):
+        return []  # the MERGE itself is reported
+    kind = "SELECT INTO" if isinstance(node, exp.Into) else statement_kind(node)
+    findings = []
+    for name, target_kind, line, col in _targets(node, info):
+        if target_kind in _SCRATCH:
+            continue
+        msg = f"{kind} changes {name}: a request for data must be answered with SELECT only."
+        findings.append(Finding(NOT_SELECT, ERROR, msg, line or info.line, col or info.col, object=name))
+    return findings
+
+
 def check(ctx: RuleContext) -> list[Finding]:
     if not ctx.require_select:
         return []
@@ -59,27 +89,5 @@ def check(ctx: RuleContext) -> list[Finding]:
         if info.in_module_body:
             continue
         for node in info.find_all(*_WRITES, exp.Execute, exp.Into, exp.Command, exp.Grant, exp.Revoke):
-            if isinstance(node, exp.Execute):
-                proc = node.this.sql("tsql") if isinstance(node.this, exp.Expression) else "a procedure"
-                findings.append(
-                    Finding(
-                        NOT_SELECT, ERROR, f"EXEC runs {proc}: a request for data must be answered with SELECT only.",
-                        info.line, info.col, object=proc,
-                    )
-                )  # fmt: skip
-                continue
-            if isinstance(node, (exp.Command, exp.Grant, exp.Revoke)):
-                kw = statement_kind(node)
-                if kw in _ADMIN_COMMANDS:
-                    msg = f"{kw} is an administrative command: a request for data must be answered with SELECT only."
-                    findings.append(Finding(NOT_SELECT, ERROR, msg, info.line, info.col))
-                continue
-            if not isinstance(node, (exp.Merge, exp.Into)) and node.find_ancestor(exp.Merge):
-                continue  # the MERGE itself is reported
-            kind = "SELECT INTO" if isinstance(node, exp.Into) else statement_kind(node)
-            for name, target_kind, line, col in _targets(node, info):
-                if target_kind in _SCRATCH:
-                    continue
-                msg = f"{kind} changes {name}: a request for data must be answered with SELECT only."
-                findings.append(Finding(NOT_SELECT, ERROR, msg, line or info.line, col or info.col, object=name))
+            findings.extend(_node_findings(node, info))
     return findings
