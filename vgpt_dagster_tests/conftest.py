@@ -1,8 +1,14 @@
 """Shared fixtures: the small fixture export and the full embedded Vista catalog (both loaded once)."""
 
+import os
 from pathlib import Path
 
-import pytest
+# The tests train the smoke-scale `tiny` profile unless they choose another one explicitly (the project default,
+# smollm2-135m, is exercised by training/test_smollm2.py). Set before any vgpt_dagster.defs import, so the
+# `model` resource and every CLI subprocess (they inherit the environment) default to it too.
+os.environ["VGPT_PROFILE"] = "tiny"
+
+import pytest  # noqa: E402
 
 from vgpt_dagster.catalog.load import load_catalog
 from vgpt_dagster.catalog.model import Catalog
@@ -40,6 +46,7 @@ from vgpt_dagster.config import deep_merge  # noqa: E402
 # dataset build, a ~100k-parameter model, a handful of steps per stage and a small validation suite.
 SMOKE_OVERRIDES = {
     "datasets.yaml": {"scale": 0.01},
+    "validation.yaml": {"sandbox": {"rows_per_table": 8, "seeds": [11]}},  # one seed + the adversarial variant
     "model_options/tiny.yaml": {
         "tiny": {
             "hidden_size": 32,

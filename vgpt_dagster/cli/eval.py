@@ -46,7 +46,11 @@ def register(sub) -> None:
     who.add_argument("--adapter", metavar="PATH", help="adapter folder (a missing/corrupt one is an error)")
     who.add_argument("--base", action="store_true", help="evaluate the base model itself")
     r.add_argument("--suite", metavar="PATH", help="suite JSON (default: data/validation/eval_suite.json)")
-    r.add_argument("--profile", default="tiny", help="model profile in configs/model_options/ (default: tiny)")
+    r.add_argument(
+        "--profile",
+        default=None,
+        help="model profile in configs/model_options/ (default: $VGPT_PROFILE or smollm2-135m)",
+    )
     r.add_argument("--label", help="report name (default: validation_<adapter folder name> or validation_base)")
     r.add_argument("--limit", type=int, help="evaluate only the first N cases (smoke run)")
     r.add_argument("--schema", metavar="PATH", help=_SCHEMA_HELP)
@@ -151,7 +155,7 @@ def run_judge(args) -> int:
 def run_run(args) -> int:
     from vgpt_dagster.catalog.load import load_default_catalog
     from vgpt_dagster.paths import ProjectPaths
-    from vgpt_dagster.training.profiles import load_profile
+    from vgpt_dagster.training.profiles import default_profile_name, load_profile
     from vgpt_dagster.validation.cases import read_suite
     from vgpt_dagster.validation.report import write_report
     from vgpt_dagster.validation.runner import run_validation
@@ -164,7 +168,13 @@ def run_run(args) -> int:
     adapter = Path(args.adapter) if args.adapter else None
     label = args.label or (f"validation_{adapter.name}" if adapter else "validation_base")
     report = run_validation(
-        paths, load_profile(args.profile, paths), adapter, suite, load_default_catalog(args.schema), cfg, label
+        paths,
+        load_profile(args.profile or default_profile_name(), paths),
+        adapter,
+        suite,
+        load_default_catalog(args.schema),
+        cfg,
+        label,
     )
     js, md = write_report(report, paths.reports_dir, label)
     m = report.metrics

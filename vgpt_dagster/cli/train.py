@@ -1,6 +1,6 @@
 """``vgpt train``: build the base model, train a stage, or print a resolved recipe.
 
-vgpt train base --profile tiny
+vgpt train base                       # the default profile (smollm2-135m: converts the wheel's GGUF once)
 vgpt train sft --profile tiny --set max_steps=20 --device cpu
 vgpt train show-recipe dpo_v3 --profile qwen2.5-7b-lora
 """
@@ -10,6 +10,8 @@ import argparse
 import yaml
 
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.training.arguments import add_run_arguments, run_request
+from vgpt_dagster.training.stages import STAGE_NAMES
 
 
 def register(sub) -> None:
@@ -26,15 +28,12 @@ def register(sub) -> None:
     )
     p.add_argument(
         "what",
-        choices=["base", "sft", "dpo_v3", "kto", "show-recipe"],
-        help="base (build/locate the base model), sft, dpo_v3, kto (train that stage), show-recipe STAGE",
+        choices=["base", *STAGE_NAMES, "ablation", "show-recipe"],
+        help=f"base (build, convert or locate the base model), {', '.join(STAGE_NAMES)} (train that stage), "
+        "ablation (DPO v2-vs-v3 from the SFT adapter, judged; --set applies to both DPO arms), show-recipe STAGE",
     )
-    p.add_argument("stage", nargs="?", choices=["sft", "dpo_v3", "kto"], help="stage for show-recipe")
-    p.add_argument("--profile", default="tiny", help="configs/model_options/<profile>.yaml (default: tiny)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="recipe override")
-    p.add_argument(
-        "--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: CUDA when present (default)"
-    )
+    p.add_argument("stage", nargs="?", choices=STAGE_NAMES, help="stage for show-recipe")
+    add_run_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="base: initialisation seed of the tiny model")
     p.set_defaults(handler=run)
 
@@ -42,16 +41,18 @@ def register(sub) -> None:
 def run(args) -> int:
     from vgpt_dagster.errors import ConfigError
     from vgpt_dagster.training import api
-    from vgpt_dagster.training.profiles import load_profile
-    from vgpt_dagster.training.recipe import load_recipe, parse_overrides
+    from vgpt_dagster.training.profiles import default_profile_name, load_profile
+    from vgpt_dagster.training.recipe import load_recipe
 
     paths = ProjectPaths.from_env()
-    overrides = parse_overrides(args.overrides)
+    request = run_request(args)
+    overrides = request["overrides"]
     if args.what == "show-recipe":
         if not args.stage:
             raise ConfigError("show-recipe needs a stage: vgpt train show-recipe sft|dpo_v3|kto --profile P")
-        recipe = load_recipe(args.stage, paths, load_profile(args.profile, paths), overrides)
-        print(f"# {args.stage} recipe resolved for profile '{args.profile}'")
+        profile = load_profile(args.profile or default_profile_name(), paths)
+        recipe = load_recipe(args.stage, paths, profile, overrides)
+        print(f"# {args.stage} recipe resolved for profile '{profile.name}'")
         print(yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False), end="")
         return 0
     if args.stage:
@@ -68,6 +69,14 @@ def run(args) -> int:
         )
         return 0
 
+    if args.what == "ablation":
+        from vgpt_dagster.training.ablation import run_dpo_ablation
+
+        res = run_dpo_ablation(paths, **request)
+        print(res["markdown"], end="")
+        print(f"report: {paths.reports_dir / 'dpo_ablation.md'} (chart {res['chart']}), {res['wall_time_s']} s")
+        return 0
+
     def show(row: dict) -> None:
         if "event" in row:
             print(f"{row['stage']}: {row['reason']}", flush=True)
@@ -76,14 +85,7 @@ def run(args) -> int:
             kind = "loss" if "loss" in row else "eval_loss"
             print(f"{row['stage']} step {row['step']}: {kind} {loss:.4f}", flush=True)
 
-    res = api.train_stage(
-        args.what,
-        paths=paths,
-        profile_name=args.profile,
-        overrides=overrides,
-        device={"device": args.device},
-        progress=show,
-    )
+    res = api.train_stage(args.what, paths=paths, **request, progress=show)
     print(
         f"{res.stage}: {res.steps} steps on {res.device} ({res.precision}), loss {res.train_loss_first:.4f} -> "
         f"{res.train_loss_last:.4f}, eval loss {res.eval_loss}, {res.tokens_per_second} tokens/s, "

@@ -3,7 +3,8 @@
 import dagster as dg
 
 # Assets too slow for every run on the CPU (serving_effect asks the whole suite four times): materialized on demand.
-ON_DEMAND = ("serving_effect",)
+# dpo_ablation (the DPO v2-vs-v3 experiment, two extra DPO trainings + validations) has its own job below.
+ON_DEMAND = ("serving_effect", "dpo_ablation")
 
 # The whole pipeline on the embedded defaults: schema -> datasets -> base model -> SFT -> DPO v3 -> KTO
 # -> validation of every checkpoint -> comparison. `make pipeline` runs this job.
@@ -21,6 +22,13 @@ nightly_revalidation = dg.define_asset_job(
     selection=dg.AssetSelection.groups("validation")
     - dg.AssetSelection.assets("eval_suite", "vista_sandbox", *ON_DEMAND),
     description="Re-run the validation suite on the current base model and adapters, then the comparison.",
+    executor_def=dg.in_process_executor,
+)
+
+dpo_ablation_job = dg.define_asset_job(
+    name="dpo_ablation_job",
+    selection=dg.AssetSelection.assets("dpo_ablation"),
+    description="The DPO v2-vs-v3 ablation (reads the SFT adapter, the DPO v3 set and the eval suite from disk).",
     executor_def=dg.in_process_executor,
 )
 

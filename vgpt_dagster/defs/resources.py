@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.training.profiles import PROFILE_ENV, default_profile_name
 
 
 class VgptPaths(dg.ConfigurableResource):
@@ -21,8 +22,10 @@ class ModelSelection(dg.ConfigurableResource):
     """Which model profile (configs/model_options/<profile>.yaml) every stage of a run uses."""
 
     profile: str = Field(
-        default="tiny",
-        description="tiny (smoke-scale model built locally, CPU), qwen2.5-7b-lora, qwen2.5-7b-full, qwen2.5-32b-qlora",
+        default=default_profile_name(),  # read when the code location loads: ${PROFILE_ENV} or the project default
+        description="smollm2-135m (default: real pretrained SmolLM2-135M-Instruct, CPU-sized), tiny (smoke-scale "
+        f"model built locally, tests), qwen2.5-7b-lora, qwen2.5-7b-full, qwen2.5-32b-qlora. ${PROFILE_ENV} changes "
+        "the default.",
     )
 
 
@@ -41,8 +44,12 @@ class GpuResource(dg.ConfigurableResource):
     gradient_accumulation_steps: int | None = Field(default=None, description="override the stage recipe")
     dataloader_num_workers: int | None = Field(default=None, description="the seeds found 0 starved the GPU")
     gradient_checkpointing: bool | None = Field(default=None, description="override the stage recipe")
-    launcher: str = Field(default="python", description="python (one process) | accelerate (multi-GPU)")
-    num_processes: int = Field(default=1, description="processes for the accelerate launcher (one per GPU)")
+    launcher: str | None = Field(
+        default=None, description="python (one process) | accelerate (multi-GPU); unset: the model profile's"
+    )
+    num_processes: int | None = Field(
+        default=None, description="processes for the accelerate launcher (one per GPU); unset: the profile's"
+    )
 
     def request_dict(self) -> dict:
         return {

@@ -61,22 +61,6 @@ def base_model(context: dg.AssetExecutionContext, paths: VgptPaths, model: Model
     )
 
 
-def _check_dataset_audit(paths: ProjectPaths, stage: str) -> None:
-    """Refuse to train on a dataset whose last build recorded a failed blocking audit."""
-    from vgpt_dagster.artifacts import read_manifest
-    from vgpt_dagster.errors import DatasetError
-
-    folder = paths.dataset_dir(DATASET_KIND[stage])
-    manifest = read_manifest(folder)
-    if manifest.get("audits_passed") is False:
-        failed = ", ".join(manifest.get("failed_audits", [])) or "see the manifest"
-        raise DatasetError(
-            f"{folder}/manifest.json records failed blocking audits ({failed}); {stage} training refuses this "
-            f"data. See the {DATASET_KIND[stage]}_dataset asset checks in the UI, fix the data or config, and "
-            f"re-materialize {DATASET_KIND[stage]}_dataset."
-        )
-
-
 def train_adapter(
     context: dg.AssetExecutionContext,
     stage: str,
@@ -90,10 +74,11 @@ def train_adapter(
     profile = load_profile(profile_name, paths)
     recipe = load_recipe(stage, paths, profile, dict(config.overrides))  # a bad key fails here, not later
     init_dir = paths.stage_dir(profile.name, INIT_STAGE[stage]) if INIT_STAGE[stage] else None
-    _check_dataset_audit(paths, stage)
     check_inputs(stage, paths, profile, paths.dataset_dir(DATASET_KIND[stage]), init_dir, recipe=recipe)
     request = gpu.request_dict()
-    plan = plan_device(build_config(DeviceRequest, request, "resource 'gpu'"))
+    plan = plan_device(
+        build_config(DeviceRequest, request, "resource 'gpu'"), cpu_probe=profile.cpu_bf16_probe, profile=profile
+    )
     context.log.info(f"{stage}: device plan {plan.describe()}")
     extras = {
         "stage": stage,

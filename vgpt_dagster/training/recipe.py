@@ -6,19 +6,17 @@ profile's ``recipe_defaults`` < the profile's ``stages.<stage>`` < run overrides
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pydantic
 
 from vgpt_dagster.config import StrictModel, build_config, deep_merge, read_yaml
 from vgpt_dagster.errors import ConfigError, TrainingError
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.training.stages import STAGES
 
-if TYPE_CHECKING:
-    from vgpt_dagster.training.kto_balance import KtoWeights
-
-STAGE_FILES = {"sft": "stage1_sft.yaml", "dpo_v3": "stage2_dpo_v3.yaml", "kto": "stage3_kto.yaml"}
-TRAINER_STAGE = {"sft": "sft", "dpo_v3": "dpo", "kto": "kto"}  # our stage name -> LLaMA-Factory `stage`
+STAGE_FILES = {s.name: s.recipe_file for s in STAGES}
+TRAINER_STAGE = {s.name: s.trainer for s in STAGES}  # our stage name -> LLaMA-Factory `stage`
 KTO_RATIO_RANGE = (1.0, 4 / 3)  # weighted desirable:undesirable between 1:1 and 4:3 (KTO paper / TRL docs)
 
 
@@ -64,6 +62,7 @@ class StageRecipe(StrictModel):
     save_steps: int = pydantic.Field(100, ge=1)
     eval_steps: int | None = pydantic.Field(None, ge=1)  # default: save_steps
     save_total_limit: int = pydantic.Field(2, ge=1)
+    keep_checkpoints: bool = False  # false: a stage that succeeded deletes its checkpoints (saves/<p>/<stage>.work/)
     early_stopping_patience: int | None = pydantic.Field(3, ge=1)  # evals without eval-loss improvement; null = off
 
     @pydantic.field_validator("kto_desirable_weight", "kto_undesirable_weight", mode="before")
@@ -180,15 +179,14 @@ def to_lora_config(recipe: StageRecipe):
     )
 
 
-def to_trl_config(
-    recipe: StageRecipe, plan: Any, output_dir: Path, has_eval: bool, kto_weights: "KtoWeights | None" = None
-):
-    """SFTConfig / DPOConfig / KTOConfig carrying the recipe, the device plan and our checkpoint policy.
+def training_arguments(
+    recipe: StageRecipe, plan: Any, output_dir: Path, has_eval: bool, deepspeed: Path | None = None
+) -> dict[str, Any]:
+    """The TrainingArguments keys every stage shares: recipe, device plan, checkpoint policy, DeepSpeed file.
 
-    KTO needs ``kto_weights`` from :func:`kto_balance.resolve_kto_weights` (the class weights depend on the data).
+    ``deepspeed`` (the profile's ``configs/<deepspeed>`` JSON) reaches TrainingArguments as ``deepspeed=``; with
+    the accelerate launcher each process then runs under that ZeRO config.
     """
-    from trl import DPOConfig, KTOConfig, SFTConfig
-
     eval_steps = recipe.eval_steps or recipe.save_steps
     common: dict[str, Any] = dict(
         output_dir=str(output_dir),
@@ -225,6 +223,26 @@ def to_trl_config(
         include_num_input_tokens_seen="non_padding",  # -> train_tokens_per_second
         max_length=recipe.cutoff_len,
     )
+    if deepspeed is not None:
+        common["deepspeed"] = str(deepspeed)
+    return common
+
+
+def to_trl_config(
+    recipe: StageRecipe,
+    plan: Any,
+    output_dir: Path,
+    has_eval: bool,
+    kto_weights: Any = None,
+    deepspeed: Path | None = None,
+):
+    """SFTConfig / DPOConfig / KTOConfig carrying :func:`training_arguments` plus the stage's own keys.
+
+    KTO needs ``kto_weights`` from :func:`kto_balance.resolve_kto_weights` (the class weights depend on the data).
+    """
+    from trl import DPOConfig, KTOConfig, SFTConfig
+
+    common = training_arguments(recipe, plan, output_dir, has_eval, deepspeed)
     if recipe.stage == "sft":
         return SFTConfig(**common, packing=recipe.packing, completion_only_loss=True)
     if recipe.stage == "dpo":

@@ -21,13 +21,20 @@ from vgpt_dagster.errors import TrainingError
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.training import checkpoints, model_io, report
 from vgpt_dagster.training.data import DATASET_KIND, MissingStageInput, load_stage_data, read_kto_label_counts
+from vgpt_dagster.training.environment import environment_record
 from vgpt_dagster.training.kto_balance import resolve_kto_weights
-from vgpt_dagster.training.profiles import base_model_reference, candidate_model_dirs, resolve_base_model
+from vgpt_dagster.training.profiles import (
+    base_model_reference,
+    candidate_model_dirs,
+    deepspeed_config,
+    resolve_base_model,
+)
 from vgpt_dagster.training.recipe import apply_device_overrides, load_recipe, to_lora_config, to_trl_config
+from vgpt_dagster.training.stages import STAGES
 
 log = logging.getLogger(__name__)
 
-INIT_STAGE = {"sft": None, "dpo_v3": "sft", "kto": "dpo_v3"}
+INIT_STAGE = {s.name: s.parent for s in STAGES}
 REWARD_KEYS = ("rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected")
 
 
@@ -92,10 +99,28 @@ class _ProgressCallback:
         return Cb()
 
 
+def check_dataset_audit(stage: str, dataset_dir: Path) -> None:
+    """Refuse to train on a dataset whose last build recorded a failed blocking audit (CLI and assets alike)."""
+    from vgpt_dagster.artifacts import read_manifest
+    from vgpt_dagster.errors import DatasetError
+
+    folder = Path(dataset_dir)
+    manifest = read_manifest(folder) if (folder / "manifest.json").is_file() else {}
+    if manifest.get("audits_passed") is False:
+        failed = ", ".join(manifest.get("failed_audits", [])) or "see the manifest"
+        kind = DATASET_KIND[stage]
+        raise DatasetError(
+            f"{folder}/manifest.json records failed blocking audits ({failed}); {stage} training refuses this "
+            f"data. See the {kind}_dataset asset checks in the UI (or `vgpt data audit`), fix the data or config, "
+            f"and rebuild it (`vgpt data build {kind}` or re-materialize {kind}_dataset)."
+        )
+
+
 def check_inputs(
     stage: str, paths: ProjectPaths, profile, dataset_dir: Path, init_dir: Path | None, recipe=None
 ) -> Path:
-    """Fail before importing torch when a dataset, init adapter or base model is missing; return the base dir.
+    """Fail before importing torch when a dataset, init adapter or base model is missing, or the dataset's
+    blocking audits failed; return the base dir.
 
     For KTO it also checks the class weights against the train split's label counts (one Parquet column), so
     a bad explicit ``kto_desirable_weight`` fails here. ``recipe`` defaults to the stage YAML + profile
@@ -106,10 +131,12 @@ def check_inputs(
         missing.append(str(Path(dataset_dir) / "train.parquet") + f"  (asset {DATASET_KIND[stage]}_dataset)")
     if init_dir is not None and not model_io.adapter_is_complete(init_dir, profile.finetuning_type):
         missing.append(str(Path(init_dir) / "adapter_model.safetensors") + f"  (asset {INIT_STAGE[stage]}_adapter)")
-    if profile.kind == "tiny" and not any((d / "config.json").is_file() for d in candidate_model_dirs(profile, paths)):
+    built_locally = profile.kind == "tiny" or profile.gguf is not None  # base_model builds/converts it
+    if built_locally and not any((d / "config.json").is_file() for d in candidate_model_dirs(profile, paths)):
         missing.append(str(paths.base_model_dir(profile.name) / "model.safetensors") + "  (asset base_model)")
     if missing:
         raise MissingStageInput(f"{stage} training (profile '{profile.name}')", missing, f"*{stage}_adapter")
+    check_dataset_audit(stage, dataset_dir)
     if init_dir is not None:  # present, but is it readable? A truncated file would only fail in the subprocess
         from vgpt_dagster.errors import ValidationError
         from vgpt_dagster.training.inference import check_adapter
@@ -142,7 +169,10 @@ def run_stage(
     out_dir: Path | None = None,
     progress: Callable[[dict], None] | None = None,
 ) -> StageResult:
-    """Train ``stage`` and write the adapter folder atomically to ``out_dir`` (default saves/<profile>/<stage>/)."""
+    """Train ``stage`` and write the adapter folder atomically to ``out_dir`` (default saves/<profile>/<stage>/).
+
+    On success the stage's work folder keeps no checkpoint (``keep_checkpoints: true`` keeps them).
+    """
     if stage not in INIT_STAGE:
         raise TrainingError(f"unknown stage '{stage}'; stages are {', '.join(INIT_STAGE)}.")
     t0 = time.time()
@@ -154,68 +184,26 @@ def run_stage(
     base_dir = check_inputs(stage, paths, profile, dataset_dir, init_adapter, recipe)
     recipe = apply_device_overrides(recipe, device_plan)
     resolved = config_to_dict(recipe)
+    data, kto_weights, facts = _stage_data(stage, dataset_dir, recipe)
 
-    # ---- data
-    data = load_stage_data(stage, dataset_dir, recipe)
-    kto_weights, facts = None, {}
-    if stage == "kto":
-        counts = data.label_counts
-        kto_weights = resolve_kto_weights(recipe, counts["desirable"], counts["undesirable"], str(data.files[0]))
-        facts = kto_weights.metadata()
-        log.info(
-            "KTO class weights%s: desirable %s x %d rows, undesirable %s x %d rows -> weighted ratio %.4f",
-            " (auto)" if kto_weights.auto else "",
-            kto_weights.desirable,
-            counts["desirable"],
-            kto_weights.undesirable,
-            counts["undesirable"],
-            kto_weights.ratio,
-        )
-    if data.phase_counts:
-        facts.update({f"rows_{k}": v for k, v in data.phase_counts.items()})
-
-    # ---- resume or fresh
+    # ---- resume or fresh (checkpoints trained in another precision are not resumed)
     base_hash = checkpoints.hash_model_dir(base_dir, full=profile.kind == "tiny")
-    fp = checkpoints.stage_fingerprint(data.files, resolved, init_adapter, base_hash)
+    fp = checkpoints.stage_fingerprint(
+        data.files, {**resolved, "precision": device_plan.precision}, init_adapter, base_hash
+    )
     decision = checkpoints.prepare_work_dir(work_dir, fp)
     log.info("%s: %s", stage, decision.reason)
     if progress:
         progress({"stage": stage, "event": "resume" if decision.checkpoint else "fresh", "reason": decision.reason})
     write_text_atomic(work_dir / "recipe.yaml", yaml.safe_dump(resolved, sort_keys=False))
 
-    # ---- model
-    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
-    from trl import DPOTrainer, KTOTrainer, SFTTrainer
-
-    tokenizer = AutoTokenizer.from_pretrained(base_dir, trust_remote_code=False)
-    if init_adapter is not None and profile.finetuning_type == "full":
-        model = model_io.load_base_model(init_adapter, profile, device_plan)
-    else:
-        model = model_io.load_base_model(base_dir, profile, device_plan)
-        if init_adapter is not None:
-            model = model_io.load_trainable_adapter(model, init_adapter, base_dir)
-    peft_config = to_lora_config(recipe) if stage == "sft" and profile.finetuning_type == "lora" else None
-
-    # ---- trainer
-    args = to_trl_config(recipe, device_plan, work_dir, has_eval=data.eval is not None, kto_weights=kto_weights)
-    callbacks = [_ProgressCallback(stage, progress)]
-    if data.eval is not None and recipe.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.early_stopping_patience))
-    trainer_cls = {"sft": SFTTrainer, "dpo_v3": DPOTrainer, "kto": KTOTrainer}[stage]
-    kwargs = dict(model=model, args=args, train_dataset=data.train, eval_dataset=data.eval, processing_class=tokenizer)
-    if peft_config is not None:
-        kwargs["peft_config"] = peft_config
-    if stage != "sft":
-        kwargs["ref_model"] = None  # PEFT: TRL copies the init adapter as frozen `ref`; full: a frozen model copy
-    trainer = trainer_cls(**kwargs, callbacks=callbacks)
-    trainer.remove_callback(PrinterCallback)  # our callback logs each line once, through logging / Pipes
-
-    # ---- train
+    tokenizer, trainer = _build_trainer(
+        paths, stage, profile, recipe, device_plan, base_dir, init_adapter, work_dir, data, kto_weights, progress
+    )
     ckpt = str(decision.checkpoint) if decision.checkpoint else None
     train_out = trainer.train(resume_from_checkpoint=ckpt)
     eval_metrics = trainer.evaluate() if data.eval is not None else {}
 
-    # ---- metrics
     history = list(trainer.state.log_history)
     first, last = _first_last(history, "loss")
     rewards = {k: eval_metrics.get(f"eval_{k}", _first_last(history, k)[1]) for k in REWARD_KEYS}
@@ -243,13 +231,86 @@ def run_stage(
         data_versions=data_versions,
         rows=data.rows,
         metrics={**train_out.metrics, **eval_metrics},
-        facts=facts,
+        facts={**facts, **({"cpu_matmul_gflops": device_plan.cpu_probe} if device_plan.cpu_probe else {})},
     )
+    _save_stage(trainer, tokenizer, profile, result, resolved, history, fp, recipe.seed, t0)
+    if not recipe.keep_checkpoints:
+        checkpoints.prune_work_dir(work_dir)
 
-    # ---- save (atomic: a kill here leaves the previous good adapter in place)
+    # ---- free memory (the Pipes subprocess exits anyway; in-process callers keep going)
+    del trainer
+    gc.collect()
+    if device_plan.device == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+    return result
+
+
+def _stage_data(stage: str, dataset_dir: Path, recipe):
+    """(StageData, KTO class weights or None, facts for the metadata)."""
+    data = load_stage_data(stage, dataset_dir, recipe)
+    kto_weights, facts = None, {}
+    if stage == "kto":
+        counts = data.label_counts
+        kto_weights = resolve_kto_weights(recipe, counts["desirable"], counts["undesirable"], str(data.files[0]))
+        facts = kto_weights.metadata()
+        log.info(
+            "KTO class weights%s: desirable %s x %d rows, undesirable %s x %d rows -> weighted ratio %.4f",
+            " (auto)" if kto_weights.auto else "",
+            kto_weights.desirable,
+            counts["desirable"],
+            kto_weights.undesirable,
+            counts["undesirable"],
+            kto_weights.ratio,
+        )
+    if data.phase_counts:
+        facts.update({f"rows_{k}": v for k, v in data.phase_counts.items()})
+    return data, kto_weights, facts
+
+
+def _build_trainer(
+    paths, stage, profile, recipe, device_plan, base_dir, init_adapter, work_dir, data, kto_weights, progress
+):
+    """(tokenizer, TRL trainer) for the stage: base model (+ init adapter), the stage's config and callbacks."""
+    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback
+    from trl import DPOTrainer, KTOTrainer, SFTTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir, trust_remote_code=False)
+    if init_adapter is not None and profile.finetuning_type == "full":
+        model = model_io.load_base_model(init_adapter, profile, device_plan)
+    else:
+        model = model_io.load_base_model(base_dir, profile, device_plan)
+        if init_adapter is not None:
+            model = model_io.load_trainable_adapter(model, init_adapter, base_dir)
+    peft_config = to_lora_config(recipe) if stage == "sft" and profile.finetuning_type == "lora" else None
+    args = to_trl_config(
+        recipe,
+        device_plan,
+        work_dir,
+        has_eval=data.eval is not None,
+        kto_weights=kto_weights,
+        deepspeed=deepspeed_config(profile, paths),
+    )
+    callbacks = [_ProgressCallback(stage, progress)]
+    if data.eval is not None and recipe.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.early_stopping_patience))
+    trainer_cls = {"sft": SFTTrainer, "dpo": DPOTrainer, "kto": KTOTrainer}[recipe.stage]
+    kwargs = dict(model=model, args=args, train_dataset=data.train, eval_dataset=data.eval, processing_class=tokenizer)
+    if peft_config is not None:
+        kwargs["peft_config"] = peft_config
+    if stage != "sft":
+        kwargs["ref_model"] = None  # PEFT: TRL copies the init adapter as frozen `ref`; full: a frozen model copy
+    trainer = trainer_cls(**kwargs, callbacks=callbacks)
+    trainer.remove_callback(PrinterCallback)  # our callback logs each line once, through logging / Pipes
+    return tokenizer, trainer
+
+
+def _save_stage(trainer, tokenizer, profile, result: StageResult, resolved: dict, history, fp, seed, t0) -> None:
+    """Write the adapter folder atomically: a kill here leaves the previous good adapter in place."""
     model_io.drop_reference_adapter(trainer.model)
     base_ref = base_model_reference(profile)
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(result.out_dir) as tmp:
         trainer.save_model(str(tmp))
         # Trainer.save_model pickles TrainingArguments next to the adapter; the deliverable holds no pickles
         # (recipe.yaml records the same settings as text).
@@ -262,27 +323,26 @@ def run_stage(
         report.write_training_log(tmp, history)
         result.wall_time_s = round(time.time() - t0, 2)
         meta = result.metadata()
-        write_json_atomic(tmp / "metrics.json", {**meta, "rewards": rewards, "metrics": result.metrics})
-        report.plot_loss_curve(history, tmp / "loss_curve.png", f"{profile.name} {stage}")
+        write_json_atomic(tmp / "metrics.json", {**meta, "rewards": result.rewards, "metrics": result.metrics})
+        report.plot_loss_curve(history, tmp / "loss_curve.png", f"{profile.name} {result.stage}")
         report.write_model_card(
             tmp,
-            stage=stage,
+            stage=result.stage,
             profile=profile,
             base_ref=base_ref,
-            data_hashes=data_versions,
+            data_hashes=result.data_versions,
             recipe=resolved,
             metrics=meta,
         )
         write_manifest(
-            tmp, stage=stage, profile=profile.name, fingerprint=fp, data_versions=data_versions, seed=recipe.seed
+            tmp,
+            stage=result.stage,
+            profile=profile.name,
+            fingerprint=fp,
+            data_versions=result.data_versions,
+            seed=seed,
+            environment=environment_record(),
         )
-    log.info("%s adapter written to %s (%d steps, %.0f s)", stage, out_dir, result.steps, result.wall_time_s)
-
-    # ---- free memory (the Pipes subprocess exits anyway; in-process callers keep going)
-    del trainer, model
-    gc.collect()
-    if device_plan.device == "cuda":
-        import torch
-
-        torch.cuda.empty_cache()
-    return result
+    log.info(
+        "%s adapter written to %s (%d steps, %.0f s)", result.stage, result.out_dir, result.steps, result.wall_time_s
+    )

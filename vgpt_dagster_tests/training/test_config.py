@@ -13,11 +13,12 @@ PATHS = ProjectPaths(PACKAGE_ROOT)
 A6000 = CudaFacts(True, "NVIDIA RTX A6000", 47.5, True, 2)
 
 
-@pytest.mark.parametrize("profile", ["tiny", "qwen2.5-7b-lora", "qwen2.5-7b-full", "qwen2.5-32b-qlora"])
 @pytest.mark.parametrize("stage", ["sft", "dpo_v3", "kto"])
-def test_every_shipped_profile_and_stage_resolves(profile, stage):
-    recipe = load_recipe(stage, PATHS, load_profile(profile, PATHS))
-    assert recipe.stage == {"sft": "sft", "dpo_v3": "dpo", "kto": "kto"}[stage]
+def test_a_recipe_for_another_trainer_is_refused(stage):
+    """A stage YAML whose `stage:` names another TRL trainer is an error naming the expected one."""
+    other = {"sft": "dpo", "dpo_v3": "kto", "kto": "sft"}[stage]
+    with pytest.raises(ConfigError, match=rf"stage '{other}' does not match {stage} \(expected '"):
+        load_recipe(stage, PATHS, None, {"stage": other})
 
 
 def test_profile_values_match_the_seeds_setup():
@@ -171,3 +172,36 @@ def test_pretrained_weights_missing_says_where_we_looked(tmp_path, monkeypatch):
 def test_tiny_base_missing_points_at_the_base_model_asset(tmp_path):
     with pytest.raises(TrainingError, match=r"(?s)not built yet.*vgpt train base --profile tiny.*--select base_model"):
         resolve_base_model(load_profile("tiny", PATHS), ProjectPaths(tmp_path))
+
+
+def test_launcher_precedence_request_then_profile_and_the_built_command_and_deepspeed_args(tmp_path):
+    """Profile launch settings apply unless the gpu resource / request sets its own (README: Several GPUs)."""
+    from vgpt_dagster.training.profiles import deepspeed_config
+    from vgpt_dagster.training.recipe import training_arguments
+
+    full, lora = load_profile("qwen2.5-7b-full", PATHS), load_profile("qwen2.5-7b-lora", PATHS)
+    plan = plan_device(DeviceRequest(device="cuda"), A6000, profile=full)  # the profile's accelerate x 2
+    assert launch_command(plan)[:4] == ["accelerate", "launch", "--num_processes", "2"]
+    one = plan_device(DeviceRequest(device="cuda", launcher="python", num_processes=1), A6000, profile=full)
+    assert launch_command(one)[1:] == ["-m", "vgpt_dagster.training.pipes_entry"]  # the request wins
+    assert launch_command(plan_device(DeviceRequest(device="cuda"), A6000, profile=lora))[1:2] == ["-m"]
+    with pytest.raises(TrainingError, match="need device cuda"):  # 2 processes of a full 7B on the CPU: refused
+        plan_device(DeviceRequest(device="cpu"), CudaFacts(False), profile=full)
+    ds = deepspeed_config(full, PATHS)
+    args = training_arguments(load_recipe("sft", PATHS, full), plan, tmp_path, True, ds)
+    assert args["deepspeed"] == str(PATHS.configs / "deepspeed_zero3.json") and args["bf16"]
+    assert deepspeed_config(lora, PATHS) is None
+    assert "deepspeed" not in training_arguments(load_recipe("sft", PATHS, lora), plan, tmp_path, True)
+
+
+def test_cpu_precision_follows_the_matmul_probe_and_is_recorded():
+    from vgpt_dagster.training.device import CpuMatmulProbe
+
+    cpu = CudaFacts(False)
+    fast_bf16 = plan_device(DeviceRequest(device="cpu"), cpu, CpuMatmulProbe(181.0, 1071.0))
+    slow_bf16 = plan_device(DeviceRequest(device="cpu"), cpu, CpuMatmulProbe(181.0, 150.0))
+    assert (fast_bf16.precision, slow_bf16.precision) == ("bf16", "fp32")
+    assert fast_bf16.describe()["cpu_probe"] == {"fp32_gflops": 181.0, "bf16_gflops": 1071.0}
+    assert plan_device(DeviceRequest(device="cpu"), cpu).cpu_probe is None  # no probe asked: fp32, no record
+    explicit = plan_device(DeviceRequest(device="cpu", precision="fp32"), cpu, CpuMatmulProbe(181.0, 1071.0))
+    assert explicit.precision == "fp32" and explicit.cpu_probe is None

@@ -62,3 +62,21 @@ def test_cli_show_recipe_and_base_errors(tmp_path, capsys, monkeypatch):
     assert "sft/train.parquet" in capsys.readouterr().err
     with pytest.raises(MissingUpstreamError, match=r"sft/train.parquet.*\n.*--select '\*base_model'"):
         build_base_model(ProjectPaths(tmp_path))
+
+
+def test_vgpt_train_refuses_data_whose_blocking_audit_failed(built, tmp_path, monkeypatch, capsys):
+    """The audit gate is in the training domain: the CLI refuses what the asset refuses, before any training."""
+    import json
+
+    root = _copy_root(built, tmp_path)
+    manifest = root.dataset_dir("sft") / "manifest.json"
+    manifest.write_text(json.dumps({"audits_passed": False, "failed_audits": ["sft_short_outputs"]}))
+    monkeypatch.setenv("VGPT_ROOT", str(root.root))
+    assert vgpt(["train", "sft", "--profile", "micro", "--device", "cpu"]) != 0
+    err = capsys.readouterr().err
+    assert "sft_short_outputs" in err and "refuses this data" in err and "vgpt data build sft" in err
+    assert not root.stage_dir("micro", "sft").exists()
+    manifest.write_text(json.dumps({"audits_passed": True}))  # the same data with passing audits trains
+    assert vgpt(["train", "sft", "--profile", "micro", "--device", "cpu", "--set", "max_steps=1"]) == 0
+    assert (root.stage_dir("micro", "sft") / "adapter_model.safetensors").is_file()
+    assert not list(root.profile_dir("micro").glob("sft.work/checkpoint-*"))  # pruned after success
