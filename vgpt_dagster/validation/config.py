@@ -74,6 +74,25 @@ class GateConfig(StrictModel):
     default_severity: Literal["ERROR", "WARN"] = "ERROR"  # any profile kind not listed is production
 
 
+class SubsetConfig(StrictModel):
+    """A fixed, stratified subset of the main suite for CPU-sized profiles (probes + held-out set always run)."""
+
+    profiles: list[str] = []  # model profiles judged on the subset (others: the full suite)
+    per_category: dict[str, int] = {}  # main-suite cases per category (first N in a stable hash order)
+    full_on_cuda: bool = True  # on a GPU the full suite runs even for the profiles above
+    max_new_tokens: int | None = pydantic.Field(None, ge=1)  # these profiles' answer budget (None: generation's)
+
+    @pydantic.field_validator("per_category")
+    @classmethod
+    def _known(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = sorted(set(v) - set(CATEGORIES))
+        if bad:
+            raise ValueError(f"unknown categories {bad}; valid: {', '.join(CATEGORIES)}")
+        if any(n < 1 for n in v.values()):
+            raise ValueError("every per_category count must be >= 1")
+        return v
+
+
 class ValidationConfig(StrictModel):
     """Everything ``configs/validation.yaml`` may set."""
 
@@ -84,6 +103,7 @@ class ValidationConfig(StrictModel):
     max_oracle_drop_share: float = pydantic.Field(0.01, ge=0.0, le=1.0)
     probes: ProbeSizes = ProbeSizes()
     generation: GenerationConfig = GenerationConfig()
+    subset: SubsetConfig = SubsetConfig()
     penalties: tuple[float, ...] = (0.0, 1.0, 10.0)  # TrustSQL cost c of a hallucination or wrong SQL
     gate: GateConfig = GateConfig()
     companies: tuple[int, ...] = (1, 2, 5, 10, 101)  # company numbers used in generated questions

@@ -26,6 +26,23 @@ def conversations(suite: Suite, system_prompt: str, limit: int | None = None) ->
     return [[{"role": "system", "content": system_prompt}, {"role": "user", "content": c.question}] for c in cases]
 
 
+def judged_subset(suite: Suite, cfg: ValidationConfig, profile_name: str, on_cuda: bool = False) -> Suite:
+    """The cases a profile is judged on: the whole suite, or (``subset.profiles``) the first N main-suite cases of
+    each category in a stable hash order plus every probe and held-out case; ``meta["subset"]`` says which."""
+    sub = cfg.subset
+    if profile_name not in sub.profiles or not sub.per_category or (on_cuda and sub.full_on_cuda):
+        return suite
+    from vgpt_dagster.artifacts import sha256_json  # noqa: PLC0415
+
+    main = sorted((c for c in suite.cases if c.part == "main"), key=lambda c: sha256_json([cfg.seed, c.id]))
+    keep: set[str] = {c.id for c in suite.cases if c.part != "main"}
+    for cat, n in sub.per_category.items():
+        keep.update(c.id for c in [c for c in main if c.category == cat][:n])
+    cases = tuple(c for c in suite.cases if c.id in keep)  # suite order kept
+    note = {"profile": profile_name, "per_category": dict(sub.per_category), "cases": len(cases), "of": len(suite.cases)}
+    return Suite(cases, {**suite.meta, "subset": note})
+
+
 def run_validation(
     paths,
     profile,
@@ -59,11 +76,16 @@ def run_validation(
     checkpoint = describe_checkpoint(paths, profile, adapter_dir)  # hashes; raises on a corrupt adapter
     t0 = time.perf_counter()
     model, tokenizer = load_for_inference(paths, profile, adapter_dir)
+    suite = judged_subset(suite, cfg, profile.name, on_cuda=str(model.device).startswith("cuda"))
+    if "subset" in suite.meta:
+        checkpoint = {**checkpoint, "judged_subset": suite.meta["subset"]}  # the report says which cases
+    from vgpt_dagster.training.environment import environment_record  # noqa: PLC0415
+
+    checkpoint = {**checkpoint, "environment": environment_record()}  # package versions + command of this run
     t1 = time.perf_counter()
     convs = conversations(suite, resolve_system_prompt(cfg, paths.configs), cfg.generation.limit)
-    responses = generate(
-        model, tokenizer, convs, max_new_tokens=cfg.generation.max_new_tokens, batch_size=cfg.generation.batch_size
-    )
+    budget = (cfg.subset.max_new_tokens if "subset" in suite.meta else None) or cfg.generation.max_new_tokens
+    responses = generate(model, tokenizer, convs, max_new_tokens=budget, batch_size=cfg.generation.batch_size)
     t2 = time.perf_counter()
     cases = suite.cases[: len(responses)]
     verdicts = [judge(c, r, catalog) for c, r in zip(cases, responses, strict=True)]
