@@ -1,9 +1,13 @@
 """Benchmark validation: suite throughput on the tiny model (batched vs one-by-one) and judge throughput.
 
-    python bench/bench_validation.py [--cases 48] [--max-new-tokens 32] [--repeats 3]
+    python bench/bench_validation.py [--cases 48] [--max-new-tokens 32] [--repeats 3] [--judge-only]
 
 Uses saves/tiny/base when it exists (the tiny profile's model), else builds a throwaway micro model in a
 temporary folder. Prints medians and ratios; goals: >= 10x from batching, >= 200 judged responses/s.
+The judge is timed twice: on the suite's reference answers with case metadata (`judge`), and free-form on
+the realistic calibration answers (`judge_free`, what `vgpt eval judge` does): the first pass over
+answers it has not seen (regexes compiled, catalog vocabulary built) and the median of the warm passes.
+`--judge-only` skips the model.
 """
 
 import argparse
@@ -41,12 +45,34 @@ def _model(paths: ProjectPaths):
     return load_for_inference(tmp, profile, None), "tiny profile architecture, built in a temp folder"
 
 
+def _bench_free_judge(catalog, repeats: int) -> None:
+    """Free-form judging (question + response only) of the realistic calibration answers, cold and warm."""
+    from vgpt_dagster.validation.free import judge_free
+
+    path = PACKAGE_ROOT / "vgpt_dagster_tests/validation/calibration_realistic.jsonl"
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    rates = []
+    for _ in range(repeats + 1):
+        t = time.perf_counter()
+        agree = sum(
+            (v.behavior, v.verdict) == (r["behavior"], r["verdict"])
+            for r in rows
+            for v in [judge_free(r["question"], r["response"], catalog)]
+        )
+        rates.append(len(rows) / (time.perf_counter() - t))
+    print(
+        f"free-form judge: first pass {rates[0]:.0f} responses/s, then median {statistics.median(rates[1:]):.0f}"
+        f" responses/s over {len(rows)} realistic answers (goal >= 200); agreement {agree}/{len(rows)}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=48)
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--judge-only", action="store_true", help="time the judge only (no model generation)")
     args = ap.parse_args()
     import torch
 
@@ -80,6 +106,9 @@ def main() -> None:
             judge(c, r, catalog)
         rates.append(len(pairs) / (time.perf_counter() - t))
     print(f"judge: median {statistics.median(rates):.0f} responses/s over {len(pairs)} responses (goal >= 200)")
+    _bench_free_judge(catalog, args.repeats)
+    if args.judge_only:
+        return
 
     (model, tok), which = _model(paths)
     convs = conversations(suite, "You are a Viewpoint Vista T-SQL expert.", args.cases)
