@@ -111,6 +111,14 @@ def gpu_upstream(dagster_dev):
     return run_id
 
 
+def test_the_nightly_schedule_runs_on_a_fresh_instance(dagster_dev):
+    """docs/architecture.md: the nightly revalidation is running by default (nobody has to switch it on)."""
+    q = "{ repositoriesOrError { ... on RepositoryConnection { nodes { schedules { name scheduleState { status } } } } } }"
+    nodes = dagster_dev.graphql(q)["repositoriesOrError"]["nodes"]
+    states = {s["name"]: s["scheduleState"]["status"] for n in nodes for s in n["schedules"]}
+    assert states == {"nightly_revalidation_schedule": "RUNNING"}
+
+
 def test_instance_pool_config_is_the_shipped_one(dagster_dev):
     q = "{ instance { runQueuingSupported poolConfig { poolGranularity defaultPoolLimit } } }"
     inst = dagster_dev.graphql(q)["instance"]

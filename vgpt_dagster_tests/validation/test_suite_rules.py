@@ -92,11 +92,12 @@ def test_asset_and_cli_build_the_same_suite_and_both_refuse_a_leak(built, tmp_pa
     monkeypatch.setenv("VGPT_ROOT", str(root))
     assert main(["eval", "suite", "build", "--out", str(tmp_path / "cli_suite.json")]) == 0
     cli_suite = read_suite(tmp_path / "cli_suite.json")
+    cli_rules = evaluate_suite_rules(cli_suite, read_training_frames(paths), ValidationConfig())
 
     result = materialize_suite(root)
     assert result.success
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"holdout_disjoint_from_training": True, "oracle_answerable": True}
+    assert checks == {r.name: True for r in cli_rules.rules}  # each rule the CLI enforced, as a passing check
     assert read_suite(paths.validation_dir / "eval_suite.json").version == cli_suite.version
 
     name = leak_a_holdout_name(paths, cli_suite)
@@ -107,7 +108,7 @@ def test_asset_and_cli_build_the_same_suite_and_both_refuse_a_leak(built, tmp_pa
 
     leaked = materialize_suite(root)
     failed = {e.check_name for e in leaked.get_asset_check_evaluations() if not e.passed}
-    assert failed == {"holdout_disjoint_from_training"}
+    assert failed == {"holdout_disjoint_from_training"}  # the rule the CLI named
     assert not leaked.success  # a blocking check failed
 
 
