@@ -29,13 +29,13 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def difference_profile(pairs: list[tuple[str, str]], top: int = 3) -> dict[str, str]:
-    """The words found on one side of a pair only, counted over ``pairs`` (most common first)."""
+    """Words one side of a pair has more often than the other, counted over ``pairs`` (most common first)."""
     only_c: Counter = Counter()
     only_r: Counter = Counter()
     for c, r in pairs:
-        wc, wr = set(_WORD.findall(c)), set(_WORD.findall(r))
-        only_c.update(wc - wr)
-        only_r.update(wr - wc)
+        wc, wr = Counter(_WORD.findall(c)), Counter(_WORD.findall(r))
+        only_c.update(set(wc - wr))  # words the chosen side has more often (NOLOCK, the company column)
+        only_r.update(set(wr - wc))
 
     def fmt(cnt: Counter) -> str:
         return ", ".join(f"{w} ({n})" for w, n in sorted(cnt.items(), key=lambda x: (-x[1], x[0]))[:top]) or "-"

@@ -22,6 +22,7 @@ Examples:
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 import polars as pl
 
@@ -31,6 +32,7 @@ from vgpt_dagster.datasets.checks import AuditResult, result, texts
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 from vgpt_dagster.datasets.sqlgen import DATES, INTEGER, NUMERIC, STRINGS, ObjectFacts, is_additive
+from vgpt_dagster.sql.lookup import catalog_memo
 
 _COMPANY_ASK = re.compile(r"\bcompan(?:y|ies) #?(\d+)\b", re.I)
 _COMPARE = re.compile(
@@ -79,14 +81,23 @@ def literal_problem(base_type: str | None, lit: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 17)
+def _comparisons(sql: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(alias, column, operator, literal) of every column-literal comparison (cached: several audits ask)."""
+    if "=" not in sql and "<" not in sql and ">" not in sql:
+        return ()
+    return tuple(_COMPARE.findall(sql))
+
+
 def _ids(df: pl.DataFrame) -> list:
     return df["id"].to_list() if "id" in df.columns else list(range(df.height))
 
 
 def _objects(checker: SqlChecker, sql: str) -> list[CatalogObject]:
+    memo = catalog_memo(checker.catalog)
     out = []
     for t in checker.analyze(sql).tables:
-        obj = checker.catalog.resolve(t.resolved) if t.resolved else None
+        obj = memo.resolve(t.resolved) if t.resolved else None
         if obj is not None and obj not in out:
             out.append(obj)
     return out
@@ -104,7 +115,7 @@ def statement_literal_problems(checker: SqlChecker, sql: str) -> list[str]:
     """Literal-type problems and SUMs over non-additive columns in one statement."""
     objs = _objects(checker, sql)
     out = []
-    for alias, col, _op, lit in _COMPARE.findall(sql):
+    for alias, col, _op, lit in _comparisons(sql):
         why = literal_problem(_column_type(objs, (alias or None, col)), lit)
         if why:
             out.append(f"{col} {lit}: {why}")
@@ -138,7 +149,7 @@ def audit_literal_types(name: str, df: pl.DataFrame, col: str, checker: SqlCheck
 
 def audit_company_consistency(name: str, df: pl.DataFrame, col: str, checker: SqlChecker, max_bad: int) -> AuditResult:
     """An instruction that names company N gets SQL whose literal company filters are all N."""
-    catalog = checker.catalog
+    memo = catalog_memo(checker.catalog)
     asked = mismatched = 0
     failures = []
     for rid, ins, text in zip(_ids(df), df["instruction"].to_list(), texts(df, col), strict=True):
@@ -152,8 +163,8 @@ def audit_company_consistency(name: str, df: pl.DataFrame, col: str, checker: Sq
         got = set()
         for sql in sqls:
             objs = _objects(checker, sql)
-            company_cols = {c.lower() for o in objs if (c := catalog.company_column(o.name))}
-            got |= {int(lit) for _a, c, op, lit in _COMPARE.findall(sql) if op == "=" and c.lower() in company_cols
+            company_cols = {c.lower() for o in objs if (c := memo.company_column(o.name))}
+            got |= {int(lit) for _a, c, op, lit in _comparisons(sql) if op == "=" and c.lower() in company_cols
                     and lit.isdigit()}  # fmt: skip
         if got - want:
             mismatched += 1
@@ -170,12 +181,14 @@ def audit_company_consistency(name: str, df: pl.DataFrame, col: str, checker: Sq
 def audit_join_evidence(name: str, df: pl.DataFrame, col: str, checker: SqlChecker, min_share: float) -> AuditResult:
     """Every join between two catalog objects rests on evidence (FK, observed in Viewpoint's views, header/detail)."""
     catalog = checker.catalog
+    evidence: dict[tuple[str, str], object] = {}
     kinds: Counter = Counter()
     failures = []
     for rid, text in zip(_ids(df), texts(df, col), strict=True):
         for sql in checker.extract(text):
             for j in checker.analyze(sql).joins:
-                ev = catalog.join_evidence(j.left, j.right)
+                key = (j.left, j.right)
+                ev = evidence[key] if key in evidence else evidence.setdefault(key, catalog.join_evidence(*key))
                 kinds[ev.kind if ev else "none"] += 1
                 if ev is None:
                     failures.append({"id": rid, "join": f"{j.left} -> {j.right}", "on": list(j.on_pairs)})

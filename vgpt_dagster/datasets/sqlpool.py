@@ -60,7 +60,8 @@ def object_queries(f: ObjectFacts, i: int) -> tuple[Query, ...]:
             f"Lists {f.label}; {conv}.",
         ),
     ]
-    non_key = [c for c in f.obj.columns if c.name not in f.key and c.name != "KeyID" and not c.name.endswith("Co")]
+    skip = {*f.key, "KeyID", f.company}
+    non_key = [c for c in f.obj.columns if c.name not in skip and not c.name.endswith("Co")]
     picks = [(c, literal(c, i + j)) for j, c in enumerate(non_key[i % 3 :: 7][:4])]
     for col, lit in [(c, v) for c, v in picks if v is not None][:2]:
         shown = f"a given {col.name} ({lit})" if lit.startswith("@") else f"{col.name} = {lit}"
