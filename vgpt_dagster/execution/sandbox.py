@@ -257,14 +257,14 @@ class _Generator:
             return list(company) if company else [rng.choice(self.companies) for _ in range(n)]
         nullable = col.nullable is True
         out = []
-        for i in range(n):
+        for _ in range(n):
             if nullable and rng.random() < self.null_share:
                 out.append(None)
             else:
-                out.append(self.value(col, rng, i))
+                out.append(self.value(col, rng))
         return out
 
-    def value(self, col: Column, rng: random.Random, i: int) -> Any:  # noqa: C901 - one branch per type family
+    def value(self, col: Column, rng: random.Random) -> Any:
         t = (col.base_type or "").lower()
         name = col.name
         if _is_month(col):
