@@ -340,7 +340,7 @@ _KIND_RULES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("business_key", r"\b(?:primary|business|unique|natural|clustered)\s+key|\bkey\s+columns?\b|\bkeyed\b"),
         (
             "view_or_table",
-            r"\bbase\s+table\b|\ba\s+view\s+or\s+(?:a\s+)?table\b|\bview\s+or\s+(?:a\s+)?base\b|\bis\s+\S+\s+a\s+view\b"
+            r"\bbase\s+table\b|\bis\s+\S+\s+a\s+(?:base\s+|physical\s+)?table\s*\?|\ba\s+view\s+or\s+(?:a\s+)?table\b|\bview\s+or\s+(?:a\s+)?base\b|\bis\s+\S+\s+a\s+view\b"
             r"|\bunderlying\s+table\b|\bview\s+of\b",
         ),
         (

@@ -42,6 +42,10 @@ _SQL_KINDS = ("sql", "join", "error_fix", "business")
 _MIN_DESCRIBE_COLUMNS = 3
 # Questions answered by a fact in prose (a suite ``describe``/``existence`` case may ask one of these).
 FACT_INTENTS = ("business_key", "column_type", "company_column", "view_or_table", "module_tables")
+_HEDGE = re.compile(
+    r"\b(?:not\s+sure|unsure|no\s+idea|(?:do\s+not|don['\u2019]?t)\s+know|can(?:no|['\u2019]?)t\s+say|not\s+certain)\b",
+    re.IGNORECASE,
+)
 _UNANSWERED = ("states no ", "names no ", "does not name ", "makes no claim")
 
 
@@ -389,7 +393,7 @@ def _judge_describe(case, response, catalog, sql_reasons):
             missing = [c for c in case.columns_must_mention if not scan.mentions(response, c)]
             if missing:
                 reasons.append(f"does not name {', '.join(missing)} of {obj.name}")
-        elif not named and not sql_reasons and not scan.mentions(response, obj.name):
+        elif not named and not sql_reasons and (not scan.mentions(response, obj.name) or _HEDGE.search(response)):
             return "unclear", [f"names no column of {obj.name}"]
         elif len(named) < min(_MIN_DESCRIBE_COLUMNS, len(obj.columns)):
             reasons.append(

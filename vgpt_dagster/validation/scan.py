@@ -75,7 +75,7 @@ _AFFIRM = (
 # A denial without a name ("That table does not exist.", "No such table exists."): about the question's subject.
 _GENERIC_DENY = re.compile(
     rf"\b(?:it|this|that|such)(?:\s+(?:a\s+)?{_NOUN})?{_WHERE}\s+(?:(?:does|do){_NOT}\s+exist|(?:is|was){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN})"
-    rf"|\bno\s+such\s+{_NOUN}\s+exists?\b",
+    rf"|\bno\s+such\s+{_NOUN}\s+exists?\b|\bnot\s+(?:by|under|with)\s+(?:that|this)\s+name\b",
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
