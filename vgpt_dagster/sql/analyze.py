@@ -69,7 +69,7 @@ def analyze(
         raise SqlAnalysisError(f"analyze() needs the SQL text as a str, got {type(sql).__name__}: {sql!r:.80}")
     memo = catalog_memo(catalog)
     parsed = parse_all(sql)
-    infos = [walk_statement(s, sql, memo) for s in parsed.statements]
+    infos = _known_created([walk_statement(s, sql, memo) for s in parsed.statements])
     ctx = RuleContext(sql, catalog, memo, infos, require_select, require_nolock, require_company_filter)
     findings: list[Finding] = list(parsed.errors)
     for rule in RULES:
@@ -90,6 +90,14 @@ def analyze(
         extra={"ctes": sorted({s.name for i in infos for s in i.refs if s.kind == "cte"})},
         report=script_report(parsed, infos),
     )
+
+
+def _known_created(infos: list[StatementInfo]) -> list[StatementInfo]:
+    """A table the script creates (CREATE TABLE x, SELECT ... INTO x) is not unknown in its other statements."""
+    created = {s.name.lower() for i in infos for s in i.refs if s.kind == "created"}
+    for src in (s for i in infos for s in i.refs if s.kind == "unknown" and s.name.lower() in created):
+        src.kind = "created"
+    return infos
 
 
 def _source_name(src) -> str:

@@ -444,15 +444,24 @@ def _error_finding(err: ParseError | TokenError, sql: str) -> Finding:
     return Finding(PARSE_ERROR, ERROR, f"cannot tokenize the text as T-SQL: {str(err).splitlines()[0]}")
 
 
-def _drop_double_from(tokens: list[Token]) -> list[Token]:
-    """``DELETE FROM t FROM t, u WHERE ...``: T-SQL's optional first FROM is dropped (sqlglot wants one)."""
-    if len(tokens) < 4 or tokens[1].token_type != TokenType.FROM:
+def _normalise_delete(tokens: list[Token]) -> list[Token]:
+    """T-SQL's ``FROM`` is optional and may appear twice; sqlglot wants exactly one before the target.
+
+    ``DELETE FROM t FROM t, u WHERE ...``: the first FROM is dropped; ``DELETE bHQBE WHERE Co = @co``
+    (no FROM at all): a FROM is added before the target (sqlglot would read ``bHQBE`` as an alias list).
+    """
+    if len(tokens) < 2:
         return tokens
-    depth = 0
-    for t in tokens[2:]:
+    depth, froms = 0, []
+    for j, t in enumerate(tokens):
         depth += (t.token_type == TokenType.L_PAREN) - (t.token_type == TokenType.R_PAREN)
         if depth == 0 and t.token_type == TokenType.FROM:
-            return [tokens[0], *tokens[2:]]
+            froms.append(j)
+    if len(froms) >= 2 and froms[0] == 1:
+        return [tokens[0], *tokens[2:]]
+    if not froms and tokens[1].token_type in _TARGET_NAME:
+        t = tokens[1]
+        return [tokens[0], Token(TokenType.FROM, "FROM", t.line, t.col, t.start, t.start), *tokens[1:]]
     return tokens
 
 
@@ -530,7 +539,7 @@ def _parse_insert_exec(tokens: list[Token], text: str) -> exp.Insert | None:
 def _parse_tokens(tokens: list[Token], text: str, role: str | None) -> list[exp.Expression]:
     word = tokens[0].text.upper()
     if word == "DELETE":
-        tokens = _drop_double_from(tokens)
+        tokens = _normalise_delete(tokens)
     if word in ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH"):
         tokens = _drop_output_columns(tokens)
     if role == "cursor":

@@ -43,7 +43,7 @@ SYSTEM_VIEWS = frozenset(
 PSEUDO_TABLES = frozenset({"inserted", "deleted"})  # a trigger's rows before/after the change
 _WRITE_TYPES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Drop, exp.TruncateTable, exp.Create, exp.Alter)
 # Row sources that cannot be checked against the catalog (their columns are unknown to us).
-OPAQUE_KINDS = frozenset({"temp", "table_variable", "function", "system", "unknown", "created", "pseudo"})
+OPAQUE_KINDS = frozenset({"temp", "table_variable", "function", "system", "unknown", "created", "pseudo", "external"})
 
 
 @dataclass(eq=False)
@@ -52,7 +52,7 @@ class Source:
 
     name: str
     alias: str | None
-    kind: str  # catalog, cte, temp, table_variable, derived, function, system, pseudo, created, unknown
+    kind: str  # catalog, cte, temp, table_variable, derived, function, system, pseudo, created, external, unknown
     obj: CatalogObject | None
     nolock: bool
     write: bool
@@ -181,7 +181,7 @@ def _table_source(
     sql: str,
     write: bool,
     created: bool = False,
-    trigger: bool = False,
+    module_kind: str | None = None,
 ) -> Source:
     ident = t.this
     alias = t.alias or None
@@ -192,11 +192,11 @@ def _table_source(
         kind, name = "table_variable", "@" + name.lstrip("@")
     elif isinstance(ident, exp.Identifier) and (ident.args.get("temporary") or ident.args.get("global_")):
         kind, name = "temp", ("##" if ident.args.get("global_") else "#") + name
-    elif not isinstance(ident, exp.Identifier):
-        kind, name = "function", ident.sql("tsql") if ident is not None else "?"
+    elif not isinstance(ident, exp.Identifier):  # dbo.vfGLEntryBatch(@co): referenced by its name
+        kind, name = "function", ident.name if isinstance(ident, exp.Anonymous) else ident.sql("tsql")
     elif is_system_object(t):
         kind, name = "system", ".".join(p for p in (t.text("catalog"), t.text("db"), name) if p)
-    elif trigger and not db and name.lower() in PSEUDO_TABLES:
+    elif module_kind == "TRIGGER" and not db and name.lower() in PSEUDO_TABLES:
         kind = "pseudo"
     elif not db and name.lower() in ctes:
         cte = ctes[name.lower()]
@@ -205,7 +205,8 @@ def _table_source(
         kind = "created"  # CREATE TABLE x / SELECT INTO x: a new object, not a catalog lookup
     else:
         obj = memo.resolve(name)
-        kind = "catalog" if obj is not None else "unknown"
+        external = module_kind is not None and t.text("catalog")  # OtherDb.dbo.x in a procedure
+        kind = "catalog" if obj is not None else "external" if external else "unknown"
     return Source(name, alias, kind, obj, has_nolock(t), write, line, col, t, outputs)
 
 
@@ -229,7 +230,7 @@ def _scope_source_nodes(node: exp.Expression) -> list[exp.Expression]:
     frm = node.args.get("from_")
     if frm is not None:
         nodes.append(frm.this)
-    for holder in (node, *[n for n in nodes if isinstance(n, exp.Table)]):
+    for holder in (node, *[n for n in nodes if isinstance(n, (exp.Table, exp.Subquery))]):
         nodes.extend(j.this for j in holder.args.get("joins") or ())
     return nodes
 
@@ -271,12 +272,12 @@ class _Walk:
     sql: str
     writes: set[int]
     skip: set[int]
-    trigger: bool
+    module_kind: str | None
     sources: dict[int, Source] = field(default_factory=dict)
 
     def table(self, t: exp.Table, created: bool = False) -> Source:
         write = id(t) in self.writes
-        return _table_source(t, self.ctes, self.memo, self.sql, write, created, trigger=self.trigger)
+        return _table_source(t, self.ctes, self.memo, self.sql, write, created, self.module_kind)
 
 
 def _build_scope(snode: exp.Expression, parent: "Scope | None", w: _Walk) -> Scope:
@@ -309,7 +310,8 @@ def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInf
 
     Inside a trigger (``stmt.module.kind == "TRIGGER"``) ``inserted``/``deleted`` are the trigger's rows
     (kind ``pseudo``); SQL Server's catalog (``sys.*``, ``INFORMATION_SCHEMA.*``, ``sysobjects`` ...) is
-    kind ``system`` everywhere. Neither is a Vista object, neither is unknown.
+    kind ``system`` everywhere. Neither is a Vista object, neither is unknown. In a module, a three-part name
+    that the catalog does not know (``OtherDb.dbo.PROBLEMS``) is another database's (kind ``external``).
     """
     node = stmt.node
     nodes = tuple(node.walk())  # breadth-first, as Expression.find_all
@@ -319,8 +321,8 @@ def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInf
         skip.update(id(t) for t in ex.find_all(exp.Table))
     for d in find_all(nodes, exp.Delete):
         skip.update(id(t) for t in d.args.get("tables") or ())
-    trigger = stmt.module is not None and stmt.module.kind == "TRIGGER"
-    w = _Walk({c.alias.lower(): c for c in find_all(nodes, exp.CTE)}, memo, sql, writes, skip, trigger)
+    module_kind = stmt.module.kind if stmt.module is not None else None
+    w = _Walk({c.alias.lower(): c for c in find_all(nodes, exp.CTE)}, memo, sql, writes, skip, module_kind)
     scopes: list[Scope] = []
     scope_of: dict[int, Scope] = {}
     for snode in find_all(nodes, exp.Select, exp.Update, exp.Delete):
@@ -341,6 +343,14 @@ def walk_statement(stmt: Statement, sql: str, memo: CatalogMemo) -> StatementInf
     )
 
 
+def _qualifier(c: exp.Column) -> str | None:
+    """The alias or table written before the column's name; ``#t.col`` keeps its ``#`` (the source's key)."""
+    table = c.args.get("table")
+    if isinstance(table, exp.Identifier) and (table.args.get("temporary") or table.args.get("global_")):
+        return ("##" if table.args.get("global_") else "#") + table.name
+    return c.table or None
+
+
 def _column_uses(nodes: tuple[exp.Expression, ...], scope_of: dict[int, Scope], sql: str) -> list[ColumnUse]:
     uses: list[ColumnUse] = []
     for c in find_all(nodes, exp.Column):
@@ -358,6 +368,6 @@ def _column_uses(nodes: tuple[exp.Expression, ...], scope_of: dict[int, Scope], 
         if scope is None:
             continue
         line, col = node_position(c.args.get("table") or c.this, sql)
-        uses.append(ColumnUse(c, c.name, c.table or None, scope, line, col))
+        uses.append(ColumnUse(c, c.name, _qualifier(c), scope, line, col))
     uses.sort(key=lambda u: (u.line or 0, u.col or 0))
     return uses
