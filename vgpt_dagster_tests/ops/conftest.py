@@ -92,7 +92,7 @@ class DagsterDev:
         self.descendants: list[psutil.Process] = []
         self.forced = False  # True when SIGTERM was not enough and the group had to be SIGKILLed
 
-    def start(self, timeout: float = 180) -> "DagsterDev":
+    def start(self) -> "DagsterDev":
         cmd = [str(BIN / "dagster"), "dev", "-h", self.host, "-p", str(self.port), "-w", "workspace.yaml"]
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
@@ -103,19 +103,22 @@ class DagsterDev:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dagster dev exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if requests.get(f"{self.url}/server_info", timeout=2).ok and self._location_loaded():
-                    self.descendants = psutil.Process(self.proc.pid).children(recursive=True)
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"dagster dev did not answer /server_info within {timeout} s:\n{self.tail()}")
+        try:
+            wait_until(self._serving, "dagster dev to serve the code location", alive=self._alive, details=self.tail)
+        except AssertionError:
+            self.stop()
+            raise
+        self.descendants = psutil.Process(self.proc.pid).children(recursive=True)
+        return self
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _serving(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/server_info", timeout=2).ok and self._location_loaded()
+        except requests.RequestException:
+            return False
 
     def _location_loaded(self) -> bool:
         q = (
