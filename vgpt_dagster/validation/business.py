@@ -1,18 +1,20 @@
 """The suite's ``business`` category: natural questions whose oracle SQL comes from held-out business intents.
 
 Questions are the seeds' own questions first ("Write SQL to get all unpaid AP invoices for company 1", ...),
-then every held-out phrasing (whole intents held out of training, and held-out phrasings of the others),
-round-robin across intents so the first cases cover many intents. The split is the library's own
-(``configs/intents/library.yaml``), so training never sees these phrasings (audited by
+then the held-out phrasings: whole intents held out of training alternating with held-out phrasings of
+the other intents, each stream round-robin across intents so the first cases cover many intents. The
+split is the library's own (``configs/intents/library.yaml``), so training never sees these phrasings (audited by
 ``sft_intent_holdout_leak``). Each case carries the intent's SQL for its slot values as ``oracle_sql``,
 plus the intent id, module, assumptions and explanation.
 """
 
+import random
+from itertools import zip_longest
 from pathlib import Path
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import load_config
-from vgpt_dagster.datasets.intents import IntentLibrary, LibraryIntent, fill, fill_seed, library_for
+from vgpt_dagster.datasets.intents import FilledQuestion, IntentLibrary, LibraryIntent, fill, fill_seed, library_for
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.validation.cases import Case
 
@@ -27,18 +29,22 @@ def default_library(catalog: Catalog, paths: ProjectPaths | None = None) -> Inte
     return library_for(paths.root, Path(cfg.intents_dir), catalog)[0]
 
 
-def _questions(library: IntentLibrary, seed: int) -> list[tuple[LibraryIntent, object]]:
-    import random  # noqa: PLC0415
+def _round_robin(library: IntentLibrary, heldout: bool) -> list[tuple[LibraryIntent, int]]:
+    """(intent, phrasing index) of the held-out phrasings: the j-th of every intent, then the (j+1)-th, ..."""
+    intents = [li for li in library.intents if li.heldout == heldout]
+    depth = max((len(li.heldout_phrasings) for li in intents), default=0)
+    return [(li, li.heldout_phrasings[j]) for j in range(depth) for li in intents if j < len(li.heldout_phrasings)]
 
+
+def _questions(library: IntentLibrary, seed: int) -> list[tuple[LibraryIntent, FilledQuestion]]:
+    """Seed questions, then held-out intents and held-out phrasings of training intents, alternating."""
     rng = random.Random(seed)
     out = [(li, fill_seed(li.intent, s, li.company_param)) for li in library.intents for s in li.intent.seeds]
-    depth = max((len(li.heldout_phrasings) for li in library.intents), default=0)
-    for j in range(depth):  # round-robin: the j-th held-out phrasing of every intent
-        for li in library.intents:
-            if j < len(li.heldout_phrasings):
-                k = li.heldout_phrasings[j]
-                values = {s: rng.randrange(50) for s in li.intent.phrasing_slots(k)}
-                out.append((li, fill(li.intent, k, li.company_param, values)))
+    whole, phrasings = _round_robin(library, True), _round_robin(library, False)
+    mixed = [x for pair in zip_longest(whole, phrasings) for x in pair if x is not None]
+    for li, k in mixed:
+        values = {s: rng.randrange(50) for s in li.intent.phrasing_slots(k)}
+        out.append((li, fill(li.intent, k, li.company_param, values)))
     return out
 
 
