@@ -285,13 +285,16 @@ def _build_scope(snode: exp.Expression, parent: "Scope | None", w: _Walk) -> Sco
     if isinstance(snode, exp.Select):
         scope.output_aliases = frozenset(e.alias.lower() for e in snode.expressions if e.alias)
     src_nodes = _scope_source_nodes(snode)
-    aliases = {n.alias.lower() for n in src_nodes if n.alias}
+    target = snode.this if isinstance(snode, (exp.Update, exp.Delete)) else None
+    # UPDATE h ... FROM APTH h and UPDATE bEMBF ... FROM bEMBF: the target names a FROM source
+    aliases = {
+        (n.alias or n.name).lower() for n in src_nodes if n is not target and (n.alias or isinstance(n, exp.Table))
+    }
     alias_targets = [t.name.lower() for t in snode.args.get("tables") or ()]
     for sn in src_nodes:
         if isinstance(sn, exp.Table):
-            is_target = isinstance(snode, (exp.Update, exp.Delete)) and sn is snode.this
-            if is_target and not sn.alias and sn.name.lower() in aliases and not sn.text("db"):
-                w.skip.add(id(sn))  # UPDATE h ... FROM APTH h: `h` names the alias, not a table
+            if sn is target and not sn.alias and sn.name.lower() in aliases and not sn.text("db"):
+                w.skip.add(id(sn))  # `h` (or `bEMBF`) names the FROM source, not a second table
                 alias_targets.append(sn.name.lower())
                 continue
             src = w.sources[id(sn)] = w.table(sn)

@@ -7,16 +7,25 @@ Examples:
     >>> sql = "SELECT APCo FROM APTH h JOIN APTL l ON l.APCo = h.APCo"
     >>> [f.message for f in analyze(sql, cat).findings if f.rule == "ambiguous_column"]
     ["'APCo' is ambiguous: it is a column of h (APTH) and l (APTL); qualify it, e.g. h.APCo."]
+
+The column assigned by ``UPDATE t SET col = ...`` is always the target's, so it is never ambiguous.
 """
+
+from sqlglot import exp
 
 from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, UNQUALIFIED_AMBIGUOUS_COLUMN, Finding
 
 
+def _set_target(col: exp.Column) -> bool:
+    eq = col.parent
+    return isinstance(eq, exp.EQ) and eq.this is col and isinstance(eq.parent, exp.Update)
+
+
 def check(ctx: RuleContext) -> list[Finding]:
     findings: list[Finding] = []
     for b in ctx.bindings:
-        if b.status != "ambiguous":
+        if b.status != "ambiguous" or _set_target(b.use.node):
             continue
         names = [f"{s.alias or s.name} ({s.obj.name if s.obj else s.kind})" for s in b.candidates]
         first = b.candidates[0]
