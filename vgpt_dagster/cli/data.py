@@ -94,6 +94,9 @@ def _build(args) -> int:
             f"{res.asset}: {res.rows} -> {', '.join(res.outputs.values())}"
             + (f"  FAILED AUDITS: {', '.join(bad)}" if bad else "")
         )
+        if bad and step != steps[-1]:  # downstream steps would build on (or export) data that failed its audit
+            print(f"stopped: {res.asset} failed blocking audits; skipped {', '.join(steps[steps.index(step) + 1 :])}.")
+            break
     return 1 if failed else 0
 
 

@@ -172,10 +172,8 @@ def audit_dpo(
     out.append(audit_no_fake_in_acceptance("dpo_chosen", df, "chosen", checker, fake_names))
     out.append(audit_dpo_length(df, cfg))
     out += semantic_audits("dpo_chosen", df, "chosen", checker, cfg)
-    if cfg.judge_sample_per_category:
-        out += audit_judge_agrees(
-            "dpo", df, "chosen", "rejected", catalog, cfg.judge_sample_per_category, cfg.seed, _judge_severity(cfg)
-        )
+    n, sev = cfg.judge_sample_per_category, _judge_severity(cfg)  # n = 0: nothing judged, the audits pass
+    out += audit_judge_agrees("dpo", df, "chosen", "rejected", catalog, n, cfg.seed, sev)
     out.append(audit_category_distribution("dpo", df))
     return out
 
@@ -199,9 +197,8 @@ def audit_kto(
         out.append(audit_no_real_in_rejection("kto_desirable", good, "completion", catalog))
         out.append(audit_no_fake_in_acceptance("kto_desirable", good, "completion", checker, fake_names))
         out += semantic_audits("kto_desirable", good, "completion", checker, cfg)
-        if cfg.judge_sample_per_category:
-            n, sev = cfg.judge_sample_per_category, _judge_severity(cfg)
-            out += audit_judge_agrees("kto", df, None, None, catalog, n, cfg.seed, sev)
+        n, sev = cfg.judge_sample_per_category, _judge_severity(cfg)
+        out += audit_judge_agrees("kto", df, None, None, catalog, n, cfg.seed, sev)
     if dpo is not None:
         out.append(audit_prompt_overlap(dpo, df))
     out.append(audit_category_distribution("kto", df))

@@ -23,7 +23,7 @@ from vgpt_dagster.datasets.dpo import build_dpo_dataset
 from vgpt_dagster.datasets.imports import audit_import, load_import
 from vgpt_dagster.datasets.intent_audit import audit_intents
 from vgpt_dagster.datasets.intents import intent_sft_records, library_for
-from vgpt_dagster.datasets.io import read_dataset, write_dataset
+from vgpt_dagster.datasets.io import read_dataset, require_audited, write_dataset
 from vgpt_dagster.datasets.kto import build_kto_dataset
 from vgpt_dagster.datasets.llamafactory import write_llamafactory_export
 from vgpt_dagster.datasets.pairs import build_case_variants, build_fake_column_pairs, build_fake_table_pairs
@@ -268,6 +268,7 @@ def build_kto_artifact(
 ) -> BuildResult:
     pairs, t0 = read_pairs(paths), time.perf_counter()
     folder = paths.dataset_dir("dpo_v3")
+    require_audited(folder, "dpo_v3", "the KTO build (it excludes every DPO prompt)")
     dpo = pl.concat([read_dataset(folder, "dpo_v3", "train"), read_dataset(folder, "dpo_v3", "eval")])
     tables, columns, dpo_prompts = pairs["fake_table_pairs"], pairs["fake_column_pairs"], set(dpo["instruction"])
     with _checker(catalog, cfg, checker) as checker:
@@ -287,7 +288,11 @@ def build_kto_artifact(
 
 
 def build_llamafactory_artifact(cfg: DatasetsConfig, paths: ProjectPaths) -> BuildResult:
-    """Export the train splits of the three datasets for llamafactory-cli (eval splits stay ours)."""
+    """Export the train splits of the three datasets for llamafactory-cli (eval splits stay ours).
+
+    Refuses a dataset whose blocking audit failed (DatasetError), as training does."""
+    for k in ("sft", "dpo_v3", "kto"):
+        require_audited(paths.dataset_dir(k), k, "the LLaMA-Factory export")
     frames = {k: read_dataset(paths.dataset_dir(k), k, "train") for k in ("sft", "dpo_v3", "kto")}
     res = write_llamafactory_export(frames["sft"], frames["dpo_v3"], frames["kto"], paths.llamafactory_dir)
     return BuildResult(

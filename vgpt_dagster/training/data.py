@@ -34,23 +34,10 @@ def dataset_files(dataset_dir: Path) -> tuple[Path, Path]:
 
 
 def _read(path: Path, stage: str, need: list[str]):
-    import polars as pl
+    """The datasets' one reader (``datasets.io.read_frame``), worded for the training stage."""
+    from vgpt_dagster.datasets.io import read_frame
 
-    try:
-        df = pl.read_parquet(path)
-    except Exception as err:  # a truncated or non-parquet file is a user-visible data problem
-        raise DatasetError(f"{path}: cannot be read as Parquet ({err}). Rebuild the {stage} dataset.") from None
-    missing = [c for c in need if c not in df.columns]
-    if missing:
-        hint = {
-            ("completion", "label"): " (is this a KTO set?)",
-            ("chosen", "rejected"): " (is this a DPO set?)",
-        }.get(tuple(c for c in ("completion", "label", "chosen", "rejected") if c in df.columns), "")
-        raise DatasetError(
-            f"{path} has columns {', '.join(df.columns)}; {stage} training needs {', '.join(need)}{hint}. "
-            f"Missing: {', '.join(missing)}."
-        )
-    return df
+    return read_frame(path, need, f"{stage} training")
 
 
 def stratified_counts(counts: dict, n: int) -> dict:

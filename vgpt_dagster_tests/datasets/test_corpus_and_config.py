@@ -70,3 +70,25 @@ def test_cli_build_all_small(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "sft_dataset" in out and "llamafactory_export" in out and "FAILED" not in out
     assert (tmp_path / "data" / "llamafactory" / "dataset_info.json").exists()
+
+
+def test_build_all_stops_after_a_failed_blocking_audit_and_the_export_refuses(tmp_path, monkeypatch, capsys):
+    from vgpt_dagster.cli import main
+    from vgpt_dagster.datasets.build import build_llamafactory_artifact
+
+    real = ProjectPaths.from_env()
+    (tmp_path / "configs").mkdir()
+    strict = "scale: 0.005\nkto_size: 4000\nmin_core_object_share: 0.99\n"  # no build reaches 99% core objects
+    (tmp_path / "configs" / "datasets.yaml").write_text(strict)
+    (tmp_path / "configs" / "intents").symlink_to(real.configs / "intents")
+    (tmp_path / "data" / "embedded").mkdir(parents=True)
+    (tmp_path / "data" / "embedded" / "vista6x").symlink_to(real.embedded_schema)
+    monkeypatch.setenv("VGPT_ROOT", str(tmp_path))
+    assert main(["data", "build", "all"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED AUDITS: sft_core_object_share" in out
+    assert "stopped: sft_dataset failed blocking audits; skipped dpo_v3, kto, llamafactory" in out
+    assert not (tmp_path / "data" / "datasets" / "dpo_v3").exists()
+    paths = ProjectPaths(tmp_path)
+    with pytest.raises(DatasetError, match=r"sft/manifest.json records failed blocking audits \(sft_core_object_share"):
+        build_llamafactory_artifact(load_datasets_config(tmp_path / "configs" / "datasets.yaml"), paths)
