@@ -49,6 +49,7 @@ _LIST_TOKEN = re.compile(
     r"^\s*(?:[-*\u2022]|\d+[.)])\s+[`*\[]*([A-Za-z_][A-Za-z0-9_]*)|`([A-Za-z_][A-Za-z0-9_]*)`|^\s*\|\s*`?([A-Za-z_][A-Za-z0-9_]*)`?\s*\|",
     re.MULTILINE,
 )
+_COLUMN_LIST = re.compile(r"\b(?:columns?|fields?)\b[^:\n]{0,30}:[ \t]*([^\n]+)", re.IGNORECASE)
 _VIEW_CLAIMS = (
     # (pattern, claim): groups a, b name objects
     (
@@ -334,8 +335,10 @@ def listed_columns(obj: CatalogObject, text: str, catalog: Catalog) -> tuple[lis
     """(real columns of ``obj``, invented column-shaped names) in list items, code spans and table cells."""
     real, fake = [], []
     cols, udts = vocabulary(catalog)
-    for m in _LIST_TOKEN.finditer(text):
-        tok = next(g for g in m.groups() if g)
+    tokens = [next(g for g in m.groups() if g) for m in _LIST_TOKEN.finditer(text)]
+    for m in _COLUMN_LIST.finditer(text):  # "APVM columns: VendorGroup, Vendor, VendorName"
+        tokens += re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"\([^)]*\)", " ", m.group(1)))
+    for tok in dict.fromkeys(tokens):
         if obj.column(tok) is not None:
             real.append(obj.column(tok).name)
         elif (

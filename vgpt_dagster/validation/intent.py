@@ -376,6 +376,14 @@ _FIX_WORDS = re.compile(
 _JOIN_WORDS = re.compile(r"\bjoin(?:s|ed|ing)?\b|\brelate[sd]?\b|\blink(?:ed)?\b|\bconnect\b", re.IGNORECASE)
 
 
+_CAN_QUERY = re.compile(
+    r"\bsomething\s+(?:I|you|we)\s+can\s+(?:query|use|select)|^\W*can\s+I\s+(?:query|use|select\s+from)\s+"
+    r"(?:the\s+)?\S+(?:\s+(?:table|view))?(?:\s+directly)?\s*\?\s*$",
+    re.IGNORECASE,
+)
+_WRITE = re.compile(r"\b(?:write|query|select)\b", re.IGNORECASE)
+
+
 def _kind(text: str, question: str, sqls: list[str], objects: tuple[NamedObject, ...], module: str | None) -> str:
     if sqls and _FIX_WORDS.search(text):
         return "fix_sql"
@@ -385,11 +393,11 @@ def _kind(text: str, question: str, sqls: list[str], objects: tuple[NamedObject,
         if pat.search(text) and (objects or kind == "module_tables"):
             if kind != "module_tables" or module:
                 return kind
-    can_query = re.search(r"\bsomething\s+(?:I|you|we)\s+can\s+(?:query|use|select)", text, re.IGNORECASE)
-    if _EXISTS.search(text) and (can_query or not re.search(r"\b(?:write|query|select)\b", text, re.IGNORECASE)):
+    if _CAN_QUERY.search(text) or (_EXISTS.search(text) and not _WRITE.search(text)):
         return "exists" if objects else "other"
-    if _DESCRIBE.search(text) and objects and not re.search(r"\b(?:write|sql|query)\b", text, re.IGNORECASE):
-        return "describe"
+    if _DESCRIBE.search(text) and not re.search(r"\b(?:write|sql|query)\b", text, re.IGNORECASE):
+        if objects or re.search(r"\b(?:table|view|master)\b", text, re.IGNORECASE):
+            return "describe"  # "Describe the vendor master table": the answer must name the object
     if _JOIN_WORDS.search(text) and objects:
         return "join"
     if objects and (_SQL_WORDS.search(text) or sqls):

@@ -46,6 +46,7 @@ _HEDGE = re.compile(
     r"\b(?:not\s+sure|unsure|no\s+idea|(?:do\s+not|don['\u2019]?t)\s+know|can(?:no|['\u2019]?)t\s+say|not\s+certain)\b",
     re.IGNORECASE,
 )
+_GENERIC_AFFIRM = re.compile(r"\b(?:it|this|that)\s+(?:does\s+)?exists\b", re.IGNORECASE)
 _UNANSWERED = ("states no ", "names no ", "does not name ", "makes no claim")
 
 
@@ -297,6 +298,9 @@ def _answers_as_if_real(ctx: _Ctx, fakes: list[str]) -> bool:
     named_types = len(tokens & udts)
     real_objects = [n for n in _real_mentions(text, ctx.catalog) if n.lower() not in {f.lower() for f in fakes}]
     substantive = items >= 2 or named_cols + named_types >= 2
+    if ctx.intent.kind in ("business_key", "column_type", "company_column", "describe"):
+        # a key, a type or a column list for an invented object, however short ("CustomerID.")
+        substantive = substantive or any(re.search(r"[a-z][A-Z]|[A-Z]{2}", t) for t in tokens - set(fakes))
     return substantive and not real_objects
 
 
@@ -353,7 +357,7 @@ def _judge_real_kind(ctx: _Ctx) -> tuple[str, list[str]]:
     case, catalog, text, facts = ctx.case, ctx.catalog, ctx.text, ctx.facts
     subject = case.subject
     if case.kind == "existence":
-        if ctx.answer == "yes" or (subject and scan.affirmed(text, [subject])):
+        if ctx.answer == "yes" or (subject and scan.affirmed(text, [subject])) or _GENERIC_AFFIRM.search(text):
             return "correct_answer", list(ctx.sql_reasons)
         return "unclear", [f"does not say whether {subject} exists"]
     if case.kind == "case":
@@ -383,7 +387,21 @@ def _judge_prose_join(case: Case, text: str) -> tuple[str, list[str]]:
     return "correct_answer", []
 
 
+def _describe_concept(response: str, catalog: Catalog) -> tuple[str, list[str]]:
+    """A describe question naming no object ("the vendor master table"): the answer must name one and 3 columns."""
+    words = set(scan.identifiers(response))
+    for name in _real_mentions(response, catalog):
+        obj = catalog.objects[name]
+        if sum(c in words for c in obj.column_names) >= min(_MIN_DESCRIBE_COLUMNS, len(obj.columns)):
+            return "correct_answer", []
+    if not _real_mentions(response, catalog):
+        return "unclear", ["names no Vista object"]
+    return "wrong_answer", [f"names fewer than {_MIN_DESCRIBE_COLUMNS} real columns of the objects it names"]
+
+
 def _judge_describe(case, response, catalog, sql_reasons):
+    if not case.objects_must_use and not sql_reasons:
+        return _describe_concept(response, catalog)
     reasons = list(sql_reasons)
     for name in case.objects_must_use:
         obj = catalog.get(name)

@@ -35,7 +35,10 @@ _VISTA = r"(?:Viewpoint\s+)?(?:Vista\s+)?"
 # Patterns with {N} where the name goes; the name is the thing the pattern denies.
 _DENY = (
     rf"{{N}}{_GAP}\s+(?:does|do|did){_NOT}\s+(?:exist|appear|show up)",
-    rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN}",
+    # "X is not a real Vista table" (but not "JCJM is not a table but a view": that affirms it)
+    rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN}"
+    r"(?!\s*[,;\u2014-]?\s*(?:but|rather|it['\u2019]?s\s+a\s+view|it\s+is\s+a\s+view)\b)",
+    rf"\b(?:do\s+not|don{_APOS}t)\s+(?:think|believe)\s+{{N}}{_GAP}\s+(?:is|exists?|is\s+(?:a\s+)?real)\b",
     rf"{{N}}{_GAP}\s+(?:is|are|was|were){_NOT}\s+(?:in|part\s+of|found|present|defined|available|listed|recogni[sz]ed)\b",
     rf"{{N}}{_GAP}\s+(?:could|can|cannot|can['\u2019]t)(?:\s+not)?\s+(?:be\s+)?found",
     rf"{{N}}{_GAP}\s+(?:is|are|was)\s+(?:(?:a|an)\s+)?{_FAKE_ADJ}",
@@ -75,7 +78,9 @@ _AFFIRM = (
 # A denial without a name ("That table does not exist.", "No such table exists."): about the question's subject.
 _GENERIC_DENY = re.compile(
     rf"\b(?:it|this|that|such)(?:\s+(?:a\s+)?{_NOUN})?{_WHERE}\s+(?:(?:does|do){_NOT}\s+exist|(?:is|was){_NOT}\s+(?:(?:a|an)\s+)?(?:{_ADJ}\s+)?{_VISTA}{_NOUN})"
-    rf"|\bno\s+such\s+{_NOUN}\s+exists?\b|\bnot\s+(?:by|under|with)\s+(?:that|this)\s+name\b",
+    rf"|\bno\s+such\s+{_NOUN}\s+exists?\b|\bnot\s+(?:by|under|with)\s+(?:that|this)\s+name\b"
+    rf"|\b(?:do\s+not|don['\u2019]?t)\s+(?:think|believe)\s+(?:that|it|this)(?:['\u2019]?s|\s+is)\s+(?:(?:a|an)\s+)?"
+    rf"(?:{_ADJ}\s+)?{_VISTA}{_NOUN}",
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
