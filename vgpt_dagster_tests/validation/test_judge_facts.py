@@ -38,9 +38,6 @@ def test_invented_names_in_a_module_list_are_object_hallucinations(full_catalog)
     facts = check_facts(intent, "APTH, APTL, APInvoices, APVendorMaster", full_catalog)
     invented = [f.message for f in facts if f.hallucination == "object"]
     assert len(invented) == 2 and "APInvoices" in invented[0] and "APVendorMaster" in invented[1]
-        "APInvoices,",
-        "APVendorMaster,",
-    ]
 
 
 def test_named_objects_flags_case_only_spellings(full_catalog):
