@@ -24,9 +24,11 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.build import read_pairs
 from vgpt_dagster.datasets.leak_audit import audit_holdout_leak
+from vgpt_dagster.datasets.intents import IntentLibrary
 from vgpt_dagster.datasets.io import SELECTIONS, read_dataset
 from vgpt_dagster.errors import ValidationError
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.validation.business import default_library
 from vgpt_dagster.validation.cases import Suite, suite_fake_names, suite_prompts, write_suite
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.suite import build_eval_suite
@@ -96,15 +98,23 @@ def evaluate_suite_rules(suite: Suite, training: dict[str, pl.DataFrame], cfg: V
 
 
 def build_checked_suite(
-    catalog: Catalog, pairs: dict[str, pl.DataFrame], training: dict[str, pl.DataFrame], cfg: ValidationConfig
+    catalog: Catalog,
+    pairs: dict[str, pl.DataFrame],
+    training: dict[str, pl.DataFrame],
+    cfg: ValidationConfig,
+    intents: IntentLibrary | None = None,
 ) -> tuple[Suite, SuiteRules]:
-    """Build the suite excluding every training prompt, then evaluate its rules."""
+    """Build the suite excluding every training prompt, then evaluate its rules.
+
+    ``intents``: the business-intent library the datasets were built from (default: the checkout's).
+    """
     suite = build_eval_suite(
         catalog,
         pairs["fake_table_pairs"],
         pairs["fake_column_pairs"],
         cfg,
         exclude_prompts=training_prompts(training),
+        intents=intents,
     )
     return suite, evaluate_suite_rules(suite, training, cfg)
 
@@ -116,7 +126,7 @@ def build_suite_file(
     ``data/validation/<suite_file>``). The file is written even when a rule fails, so the evidence can be
     read; callers refuse it (``check_suite_rules``) or report the failure as a blocking check."""
     pairs, training = read_pairs(paths), read_training_frames(paths)
-    suite, rules = build_checked_suite(catalog, pairs, training, cfg)
+    suite, rules = build_checked_suite(catalog, pairs, training, cfg, default_library(catalog, paths))
     path = write_suite(suite, out or paths.validation_dir / cfg.suite_file)
     return suite, rules, path
 
