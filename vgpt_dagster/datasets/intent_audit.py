@@ -30,7 +30,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets.checks import AuditResult, result
+from vgpt_dagster.datasets.audit_checks import AuditResult, result
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.intents import SLOT_PHRASES, WRAPPERS, IntentLibrary, heldout_templates, training_templates
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
@@ -93,18 +93,30 @@ def names_in(text: str, object_names: set[str]) -> bool:
     return any(tok.split(".")[0] in object_names for tok in _TOKEN.findall(text))
 
 
-def _template_shapes(templates: Iterable[str], names: set[str], wrapped: bool) -> set[str]:
-    """Shapes of phrasing templates (slots masked), bare and inside every wrapper."""
-    out = set()
-    for t in templates:
-        bare = _PLACEHOLDER.sub(" <slot> ", t)
-        variants = [w.format(q=bare) for w in WRAPPERS] if wrapped else [bare]
-        out.update(shape(v, names).replace("<num>", "<slot>").replace("<str>", "<slot>") for v in variants)
-    return out
+class Shaper:
+    """``shape`` against one catalog, memoised by text (the audits of one dataset share one)."""
 
+    def __init__(self, catalog: Catalog):
+        self.names, self.cols = set(catalog.objects), column_names(catalog)
+        self._memo: dict[str, str] = {}
 
-def _instruction_key(text: str, names: set[str]) -> str:
-    return shape(text, names).replace("<num>", "<slot>").replace("<str>", "<slot>")
+    def __call__(self, text: str) -> str:
+        hit = self._memo.get(text)
+        if hit is None:
+            hit = self._memo[text] = shape(text, self.names, self.cols)
+        return hit
+
+    def key(self, text: str) -> str:
+        """The shape with every literal as ``<slot>`` (what a filled template and its template share)."""
+        return self(text).replace("<num>", "<slot>").replace("<str>", "<slot>")
+
+    def templates(self, templates: Iterable[str]) -> set[str]:
+        """Keys of phrasing templates (slots masked), bare and inside every wrapper."""
+        out = set()
+        for t in templates:
+            bare = _PLACEHOLDER.sub(" <slot> ", t)
+            out.update(self.key(w.format(q=bare)) for w in WRAPPERS)
+        return out
 
 
 def sql_features(sql: str) -> dict[str, bool]:
@@ -127,11 +139,13 @@ def _sum_kinds(sql: str, objects: tuple[str, ...], catalog: Catalog) -> tuple[in
     return money, other
 
 
-def audit_intent_share(df: pl.DataFrame, library: IntentLibrary, catalog: Catalog, cfg: DatasetsConfig) -> AuditResult:
-    names = set(catalog.objects)
-    train = _template_shapes(training_templates(library), names, wrapped=True)
+def audit_intent_share(
+    df: pl.DataFrame, library: IntentLibrary, catalog: Catalog, cfg: DatasetsConfig, shaper: Shaper | None = None
+) -> AuditResult:
+    shaper = shaper or Shaper(catalog)
+    train = shaper.templates(training_templates(library))
     gen = df.filter(pl.col("category") == "sql_generation")["instruction"].to_list()
-    n_int = sum(1 for q in gen if _instruction_key(q, names) in train)
+    n_int = sum(1 for q in gen if shaper.key(q) in train)
     share = n_int / max(len(gen), 1)
     return result(
         "sft_intent_share",
@@ -142,13 +156,13 @@ def audit_intent_share(df: pl.DataFrame, library: IntentLibrary, catalog: Catalo
     )
 
 
-def audit_intent_holdout_leak(df: pl.DataFrame, library: IntentLibrary, catalog: Catalog) -> AuditResult:
-    names = set(catalog.objects)
-    held = _template_shapes(heldout_templates(library), names, wrapped=True)
+def audit_intent_holdout_leak(
+    df: pl.DataFrame, library: IntentLibrary, catalog: Catalog, shaper: Shaper | None = None
+) -> AuditResult:
+    shaper = shaper or Shaper(catalog)
+    held = shaper.templates(heldout_templates(library))
     ids, qs = df["id"].to_list(), df["instruction"].to_list()
-    leaks = [
-        {"id": i, "instruction": q[:160]} for i, q in zip(ids, qs, strict=True) if _instruction_key(q, names) in held
-    ]
+    leaks = [{"id": i, "instruction": q[:160]} for i, q in zip(ids, qs, strict=True) if shaper.key(q) in held]
     split = library.split_manifest()
     return result(
         "sft_intent_holdout_leak",
@@ -187,9 +201,11 @@ def audit_natural_questions(df: pl.DataFrame, catalog: Catalog, cfg: DatasetsCon
     )
 
 
-def audit_instruction_shapes(df: pl.DataFrame, catalog: Catalog, cfg: DatasetsConfig) -> AuditResult:
-    names, cols = set(catalog.objects), column_names(catalog)
-    shapes = Counter(shape(q, names, cols) for q in df["instruction"].to_list())
+def audit_instruction_shapes(
+    df: pl.DataFrame, catalog: Catalog, cfg: DatasetsConfig, shaper: Shaper | None = None
+) -> AuditResult:
+    shaper = shaper or Shaper(catalog)
+    shapes = Counter(shaper(q) for q in df["instruction"].to_list())
     need = cfg.sized(cfg.min_instruction_shapes)
     return result(
         "sft_instruction_shapes",
@@ -229,11 +245,12 @@ def audit_intents(
     df: pl.DataFrame, catalog: Catalog, cfg: DatasetsConfig, library: IntentLibrary, checker: SqlChecker
 ) -> list[AuditResult]:
     """Every intent/question audit of an SFT frame (names are the Dagster check names)."""
+    shaper = Shaper(catalog)  # each instruction is shaped once for the three shape audits
     return [
-        audit_intent_share(df, library, catalog, cfg),
-        audit_intent_holdout_leak(df, library, catalog),
+        audit_intent_share(df, library, catalog, cfg, shaper),
+        audit_intent_holdout_leak(df, library, catalog, shaper),
         audit_natural_questions(df, catalog, cfg),
-        audit_instruction_shapes(df, catalog, cfg),
+        audit_instruction_shapes(df, catalog, cfg, shaper),
         audit_sql_features(df, catalog, cfg, checker),
     ]
 
