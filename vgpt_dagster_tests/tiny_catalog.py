@@ -1,4 +1,4 @@
-"""A tiny in-code Vista catalog for doctests and fast unit tests (real names, real key shapes).
+"""A tiny in-code Vista catalog for doctests and fast unit tests (real names, real key shapes); test code only.
 
 It includes the traps: ``APHD`` and the view ``Companies`` are real objects.
 

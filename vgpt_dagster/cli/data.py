@@ -103,7 +103,7 @@ def _build(args) -> int:
 def _audit(args) -> int:
     import polars as pl
 
-    from vgpt_dagster.datasets import audit as A
+    from vgpt_dagster.datasets import dataset_audits as A
     from vgpt_dagster.datasets.imports import (
         ImportedDataset,
         audit_import,

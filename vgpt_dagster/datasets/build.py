@@ -16,7 +16,7 @@ import polars as pl
 from vgpt_dagster.artifacts import atomic_dir, sha256_json, write_manifest
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import config_to_dict
-from vgpt_dagster.datasets import audit as A
+from vgpt_dagster.datasets import dataset_audits as A
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.corpus import empty_corpus, mine_sql_corpus
 from vgpt_dagster.datasets.dpo import build_dpo_dataset

@@ -1,7 +1,7 @@
 """Blocking audits of SFT, DPO and KTO data (generated or imported): which checks run on which dataset.
 
-Each audit is an :class:`AuditResult`; the individual checks live in :mod:`vgpt_dagster.datasets.checks`
-and :mod:`vgpt_dagster.datasets.holdout` (re-exported here). Audit names are Dagster asset-check names:
+Each audit is an :class:`AuditResult`; the individual checks live in :mod:`vgpt_dagster.datasets.audit_checks`
+and :mod:`vgpt_dagster.datasets.leak_audit` (re-exported here). Audit names are Dagster asset-check names:
 they never change.
 
 Examples:
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets.checks import (
+from vgpt_dagster.datasets.audit_checks import (
     BAD_SIDE_RULE,
     ERROR,
     FALSE_REJECTION_CATEGORIES,
@@ -38,7 +38,7 @@ from vgpt_dagster.datasets.checks import (
     texts,
 )
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.holdout import audit_holdout_leak, holdout_matcher
+from vgpt_dagster.datasets.leak_audit import audit_holdout_leak, holdout_matcher
 from vgpt_dagster.datasets.preference import audit_dpo_length, audit_judge_agrees
 from vgpt_dagster.datasets.records import normalise_instruction
 from vgpt_dagster.datasets.semantics import (
@@ -57,7 +57,6 @@ __all__ = [
     "audit_rejection_balance", "audit_sft", "audit_sql_valid", "category_table", "holdout_matcher", "prefetch_sql",
     "result", "texts",
 ]  # fmt: skip
-_result = result  # the name build.py and earlier callers used
 
 
 def audit_fake_names_not_real(catalog: Catalog, fake_tables: pl.DataFrame, fake_columns: pl.DataFrame) -> AuditResult:

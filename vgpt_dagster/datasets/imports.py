@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets import audit as A
+from vgpt_dagster.datasets import dataset_audits as A
 from vgpt_dagster.datasets.config import DatasetsConfig, ImportSpec
 from vgpt_dagster.datasets.records import to_frame
 from vgpt_dagster.datasets.sqlcheck import SqlChecker

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 import polars as pl
 
-from vgpt_dagster.datasets.checks import AuditResult, result
+from vgpt_dagster.datasets.audit_checks import AuditResult, result
 from vgpt_dagster.datasets.records import last_content, normalise_instruction
 
 _WORD_NAME = re.compile(r"[A-Za-z0-9_]+")

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets.checks import WARN, AuditResult, result, texts
+from vgpt_dagster.datasets.audit_checks import WARN, AuditResult, result, texts
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.validation.free import judge_free
 

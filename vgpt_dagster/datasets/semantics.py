@@ -28,7 +28,7 @@ import polars as pl
 
 from vgpt_dagster.catalog.evidence import EVIDENCE_KINDS
 from vgpt_dagster.catalog.model import CatalogObject
-from vgpt_dagster.datasets.checks import AuditResult, result, texts
+from vgpt_dagster.datasets.audit_checks import AuditResult, result, texts
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 from vgpt_dagster.datasets.sqlgen import DATES, INTEGER, NUMERIC, STRINGS, ObjectFacts, is_additive

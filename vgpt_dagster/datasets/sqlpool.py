@@ -1,7 +1,7 @@
 """Query recipes per object: (question, SQL, note) triples the SFT/DPO/KTO generators phrase differently.
 
 Examples:
-    >>> from vgpt_dagster.datasets.testing import tiny_catalog
+    >>> from vgpt_dagster_tests.tiny_catalog import tiny_catalog
     >>> from vgpt_dagster.datasets.sqlgen import object_facts
     >>> f = [x for x in object_facts(tiny_catalog()) if x.name == "APTH"][0]
     >>> q = object_queries(f, 0)[0]

@@ -4,7 +4,7 @@ import json
 
 import polars as pl
 
-from vgpt_dagster.datasets import audit as A
+from vgpt_dagster.datasets import dataset_audits as A
 from vgpt_dagster.datasets.io import read_dataset
 
 

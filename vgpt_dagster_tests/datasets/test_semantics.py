@@ -6,7 +6,7 @@ import re
 import polars as pl
 
 from vgpt_dagster.catalog.model import Column
-from vgpt_dagster.datasets import audit as A
+from vgpt_dagster.datasets import dataset_audits as A
 from vgpt_dagster.datasets.preference import audit_dpo_length
 from vgpt_dagster.datasets.records import fence, to_frame
 from vgpt_dagster.datasets.semantics import (

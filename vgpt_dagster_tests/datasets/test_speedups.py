@@ -8,7 +8,7 @@ import pytest
 
 from vgpt_dagster.datasets import language
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.holdout import holdout_matcher
+from vgpt_dagster.datasets.leak_audit import holdout_matcher
 from vgpt_dagster.datasets.records import last_content
 from vgpt_dagster.datasets.sft import build_sft_dataset
 from vgpt_dagster.datasets.sqlcheck import MIN_PARALLEL, SqlChecker
