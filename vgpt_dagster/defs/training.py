@@ -24,6 +24,7 @@ from vgpt_dagster.training.device import DeviceRequest, launch_command, launch_e
 from vgpt_dagster.training.profiles import load_profile
 from vgpt_dagster.training.recipe import load_recipe
 from vgpt_dagster.training.run import INIT_STAGE, check_inputs
+from vgpt_dagster.training.stages import STAGES
 
 TRAINING_CODE = code_version("training")
 
@@ -122,6 +123,6 @@ def _adapter_asset(stage: str, upstream: str) -> dg.AssetsDefinition:
     return _asset
 
 
-sft_adapter = _adapter_asset("sft", "base_model")
-dpo_v3_adapter = _adapter_asset("dpo_v3", "sft_adapter")
-kto_adapter = _adapter_asset("kto", "dpo_v3_adapter")
+# one asset per stage of training.stages.STAGES, each after its parent stage's adapter (the first after base_model)
+ADAPTER_ASSETS = {s.name: _adapter_asset(s.name, f"{s.parent}_adapter" if s.parent else "base_model") for s in STAGES}
+sft_adapter, dpo_v3_adapter, kto_adapter = (ADAPTER_ASSETS[n] for n in ("sft", "dpo_v3", "kto"))

@@ -130,7 +130,7 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
     if not train_path.exists():
         raise MissingStageInput(f"{stage} training", [str(train_path)], f"*{DATASET_KIND[stage]}_dataset")
     need = list(TRL_COLUMNS[stage])
-    extra = ["phase"] if stage == "dpo_v3" and recipe.curriculum else []
+    extra = ["phase"] if recipe.stage == "dpo" and recipe.curriculum else []
     train = _read(train_path, stage, need + extra).select(need + extra)
     if len(train) == 0:
         raise DatasetError(f"{train_path} has no rows.")

@@ -150,3 +150,19 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     mats = {m.asset_key.to_user_string(): m.materialization for m in result.get_asset_materialization_events()}
     assert mats["model_comparison"].metadata["chart"].value.startswith("![model comparison](data:image/png;base64,")
     assert mats["sft_adapter"].metadata["loss_curve"].value.startswith("![sft loss](data:image/png;base64,")
+    assert "dpo_ablation" not in mats  # the ablation has its own job
+
+    # the DPO v2-vs-v3 ablation from the same SFT adapter, judged on the same cases, through its own job
+    ablation = defs.resolve_job_def("dpo_ablation_job").execute_in_process(
+        resources={"paths": VgptPaths(root=str(root))}, raise_on_error=False
+    )
+    assert ablation.success, failure_messages(ablation)
+    meta = ablation.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["chart"].value.startswith("![false rejection and hallucination per arm](data:image/png;base64,")
+    assert "| false_rejection_rate |" in meta["comparison"].value and "dpo v2_style" in meta["comparison"].value
+    abl = json.loads((paths.reports_dir / "dpo_ablation.json").read_text())
+    v2 = json.loads((paths.data / "ablation" / "dpo_v2_style" / "manifest.json").read_text())
+    assert set(v2["category_counts"]) == {"fake_table_rejection", "nolock_style"}  # no acceptance pairs
+    assert abl["cases"] == len(reports["sft"]["verdicts"]) and set(abl["rows"]) == {"sft", "v3", "v2_style"}
+    for arm in ("v3", "v2_style"):
+        assert (paths.profile_dir("tiny") / "ablation" / f"dpo_{arm}" / "adapter_model.safetensors").is_file()
