@@ -126,6 +126,10 @@ class DatasetsConfig(StrictModel):
     # v3: the pairs above. v2_style: the same total, 83% fake-table rejection + 17% NOLOCK style, no acceptance
     # pairs (the DPO ablation's control; its rejection-balance audit then only warns).
     dpo_mix: Literal["v3", "v2_style"] = "v3"
+    # none: prompts hold the question alone; retrieved: serving's schema block for the question first (the same
+    # shape the served model sees; datasets/context.py). schema_context_top_k objects, as serving retrieves.
+    schema_context: Literal["none", "retrieved"] = "none"
+    schema_context_top_k: int = pydantic.Field(4, ge=1, le=20)
     # chosen/rejected length ratio of every pair (pairs outside are not generated; the audit blocks them) and the
     # band the median ratio must sit in: the original set's chosen was longer in 99.8% of pairs (259 vs 142 chars).
     dpo_length_band: tuple[float, float] = (0.8, 1.25)

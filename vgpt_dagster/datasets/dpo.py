@@ -15,6 +15,7 @@ import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.config import HALLUCINATION_PHASE, DatasetsConfig
+from vgpt_dagster.datasets.context import prompt_context
 from vgpt_dagster.datasets.language import (
     column_acceptance,
     column_refusal,
@@ -224,4 +225,5 @@ def build_dpo_dataset(
     checker = checker or SqlChecker(catalog)
     pools = category_pools(catalog, pairs, column_pairs, length_band=cfg.dpo_length_band)
     recs = select_checked(pools, cfg.dpo_targets(), rng, checker, "chosen")
-    return to_frame(sample(recs, len(recs), rng), "dpo_v3", cfg.system_prompt, cfg.holdout_fraction)
+    ctx = prompt_context(catalog, cfg)
+    return to_frame(sample(recs, len(recs), rng), "dpo_v3", cfg.system_prompt, cfg.holdout_fraction, ctx)

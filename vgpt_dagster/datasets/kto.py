@@ -11,6 +11,7 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets import dpo
 from vgpt_dagster.datasets.config import DatasetsConfig
+from vgpt_dagster.datasets.context import prompt_context
 from vgpt_dagster.datasets.records import normalise_instruction, sample, to_frame
 from vgpt_dagster.datasets.sft import train_rows
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
@@ -76,7 +77,8 @@ def build_kto_dataset(
                 "label": label,
             }
         )
-    return to_frame(sample(out, len(out), rng), "kto", cfg.system_prompt, cfg.holdout_fraction)
+    ctx = prompt_context(catalog, cfg)
+    return to_frame(sample(out, len(out), rng), "kto", cfg.system_prompt, cfg.holdout_fraction, ctx)
 
 
 def _kto_category(dpo_category: str) -> str:

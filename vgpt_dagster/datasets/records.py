@@ -12,7 +12,7 @@ Examples:
 import hashlib
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import polars as pl
@@ -87,17 +87,27 @@ def sample(records: list, n: int, rng: random.Random) -> list:
     return rng.sample(records, n)
 
 
-def to_frame(records: list[dict], kind: str, system: str, holdout_fraction: float) -> pl.DataFrame:
-    """Contract columns for ``kind`` (sft | dpo_v3 | kto) plus ``split`` (train/eval by hash of id)."""
+def to_frame(
+    records: list[dict],
+    kind: str,
+    system: str,
+    holdout_fraction: float,
+    context: Callable[[str], str] | None = None,
+) -> pl.DataFrame:
+    """Contract columns for ``kind`` (sft | dpo_v3 | kto) plus ``split`` (train/eval by hash of id).
+
+    ``context`` turns the user text into the user turn (``schema_context: retrieved``, see ``datasets.context``).
+    """
     rows = []
     for r in records:
         rid = record_id(kind, r["category"], r["instruction"], r.get("input", ""))
+        user = user_text(r["instruction"], r.get("input", ""))
         row = {
             "id": rid,
             "category": r["category"],
             "instruction": r["instruction"],
             "input": r.get("input", ""),
-            "prompt": messages(system, user_text(r["instruction"], r.get("input", ""))),
+            "prompt": messages(system, context(user) if context else user),
         }
         if kind == "sft":
             row["output"] = r["output"]

@@ -17,6 +17,7 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets import sft_sources as src
 from vgpt_dagster.datasets.config import DatasetsConfig
+from vgpt_dagster.datasets.context import prompt_context
 from vgpt_dagster.datasets.records import dedup, normalise_instruction, to_frame
 from vgpt_dagster.datasets.semantics import object_weights
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
@@ -115,7 +116,7 @@ def build_sft_dataset(
     log.info(
         "SFT: %d records, %d dropped for SQL, %d duplicates", len(chosen), stats.dropped_sql, stats.duplicates_removed
     )
-    return to_frame(chosen, "sft", cfg.system_prompt, cfg.holdout_fraction)
+    return to_frame(chosen, "sft", cfg.system_prompt, cfg.holdout_fraction, prompt_context(catalog, cfg))
 
 
 def _take_intents(pool: list[dict], n: int, *args):

@@ -35,3 +35,20 @@ def test_dpo_mix_is_validated(tmp_path):
     with pytest.raises(ConfigError, match=r"dpo_mix[\s\S]*'v3' or 'v2_style'"):
         load_datasets_config(bad)
     assert DatasetsConfig(dpo_mix="v2_style").dpo_targets() == {"fake_table_rejection": 2158, "nolock_style": 442}
+
+
+def test_schema_context_retrieved_puts_the_serving_block_in_every_prompt(catalog, cfg, checker, built, tmp_path):
+    from vgpt_dagster.serving.retrieval import SCHEMA_HEADER
+
+    with_ctx = cfg.model_copy(update={"schema_context": "retrieved", "scale": 0.005})
+    paths = ProjectPaths(tmp_path)
+    paths.dataset_dir("pairs").parent.mkdir(parents=True, exist_ok=True)
+    paths.dataset_dir("pairs").symlink_to(built["paths"].dataset_dir("pairs"))
+    res = B.build_dpo_artifact(catalog, with_ctx, paths, checker)
+    df = pl.read_parquet(res.outputs["train"])
+    users = [p[-1]["content"] for p in df["prompt"].to_list()]
+    assert users and all(u.startswith(SCHEMA_HEADER) and "\n\nQuestion: " in u for u in users)
+    for u, ins in zip(users, df["instruction"].to_list(), strict=True):
+        assert u.endswith(f"Question: {ins}")  # the instruction itself stays the bare question
+    plain = pl.read_parquet(built["dpo"].outputs["train"])
+    assert not any(p[-1]["content"].startswith(SCHEMA_HEADER) for p in plain["prompt"].to_list())
