@@ -5,7 +5,8 @@ Examples:
     True
     >>> user_text("Fix this query", "SELECT 1")
     'Fix this query\\n\\nSELECT 1'
-    >>> normalise_instruction("Show the  APTH rows for company 12!") == normalise_instruction("show the APTH rows for company 3")
+    >>> a, b = "Show the  APTH rows for company 12!", "show the APTH rows for company 3"
+    >>> normalise_instruction(a) == normalise_instruction(b)
     True
 """
 
