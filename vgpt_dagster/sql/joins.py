@@ -10,9 +10,10 @@ Examples:
     >>> from vgpt_dagster.sql.lookup import catalog_memo
     >>> from vgpt_dagster.sql.parse import parse_statements
     >>> from vgpt_dagster.sql.scope import walk_statement
-    >>> cols = [{"ObjectName": o, "ColumnName": c} for o in ("APTH", "APTL") for c in ("APCo", "Mth", "APTrans")]
-    >>> keys = [{"ObjectName": "APTH", "KeyName": "biAPTH", "KeyType": "UNIQUE CLUSTERED INDEX",
-    ...          "Columns": ["APCo", "Mth", "APTrans"]}]
+    >>> names = ("APCo", "Mth", "APTrans", "APLine")
+    >>> cols = [{"ObjectName": o, "ColumnName": c} for o in ("APTH", "APTL") for c in names]
+    >>> keys = [{"ObjectName": o, "KeyName": f"bi{o}", "KeyType": "UNIQUE CLUSTERED INDEX", "Columns": k}
+    ...         for o, k in (("APTH", ["APCo", "Mth", "APTrans"]), ("APTL", ["APCo", "Mth", "APTrans", "APLine"]))]
     >>> cat = Catalog.from_records(None, cols, keys)
     >>> memo = catalog_memo(cat)
     >>> sql = "SELECT 1 FROM APTH h JOIN APTL l ON l.APCo = h.APCo AND l.APTrans = h.APTrans"

@@ -1,14 +1,17 @@
 """``incomplete_join``: a JOIN between two catalog objects that misses columns of their composite key.
 
 Vista keys are composite (APTH -> APTL joins on APCo, Mth, APTrans); joining on part of the key
-multiplies rows across months or companies without any error.
+multiplies rows across months or companies without any error. The key required is the one the generators
+teach: ``Catalog.join_evidence`` (declared FK, Viewpoint's observed joins, header/detail key extension, master
+lookup); two objects without evidence (a shared ``Seq`` only) require nothing.
 
 Examples:
     >>> from vgpt_dagster.sql.analyze import analyze
     >>> from vgpt_dagster.catalog.model import Catalog
-    >>> cols = [{"ObjectName": o, "ColumnName": c} for o in ("APTH", "APTL") for c in ("APCo", "Mth", "APTrans")]
-    >>> keys = [{"ObjectName": "APTH", "KeyName": "biAPTH", "KeyType": "UNIQUE CLUSTERED INDEX",
-    ...          "Columns": ["APCo", "Mth", "APTrans"]}]
+    >>> names = ("APCo", "Mth", "APTrans", "APLine")
+    >>> cols = [{"ObjectName": o, "ColumnName": c} for o in ("APTH", "APTL") for c in names]
+    >>> keys = [{"ObjectName": o, "KeyName": f"bi{o}", "KeyType": "UNIQUE CLUSTERED INDEX", "Columns": k}
+    ...         for o, k in (("APTH", ["APCo", "Mth", "APTrans"]), ("APTL", ["APCo", "Mth", "APTrans", "APLine"]))]
     >>> cat = Catalog.from_records(None, cols, keys)
     >>> sql = "SELECT 1 FROM APTH h JOIN APTL l ON l.APCo = h.APCo AND l.APTrans = h.APTrans"
     >>> [f.message for f in analyze(sql, cat).findings if f.rule == "incomplete_join"]
