@@ -40,11 +40,13 @@ def _module_of(catalog: Catalog, names: tuple[str, ...]) -> str | None:
     return obj.module if obj else None
 
 
-def _candidates(catalog: Catalog, per_object_variants: bool = True) -> list[tuple[str, tuple[str, ...], str, str]]:
-    """(fake, real objects, pattern, explanation) before the collision filter."""
-    out: list[tuple[str, tuple[str, ...], str, str]] = []
-    concepts = {k: v for k, v in vocabulary.CONCEPTS.items()}
-    for concept, targets in concepts.items():
+Candidate = tuple[str, tuple[str, ...], str, str]  # (fake, real objects, pattern, explanation)
+
+
+def _concept_candidates(catalog: Catalog) -> list[Candidate]:
+    """Plain-English, plural, CamelCase and cross-module guesses for each vocabulary concept."""
+    out: list[Candidate] = []
+    for concept, targets in vocabulary.CONCEPTS.items():
         targets = tuple(t for t in targets if catalog.resolve(t))
         if not targets:
             continue
@@ -60,48 +62,52 @@ def _candidates(catalog: Catalog, per_object_variants: bool = True) -> list[tupl
         mod = _module_of(catalog, targets)
         for other in _MODULES:
             if mod and other != mod:
-                out.append(
-                    (
-                        other + concept,
-                        targets,
-                        "cross_module",
-                        f"{concept} data is in the {mod} module ({real}), not in {other}.",
-                    )
-                )
+                why = f"{concept} data is in the {mod} module ({real}), not in {other}."
+                out.append((other + concept, targets, "cross_module", why))
     for word, targets in _EXTRA_WORDS.items():
         targets = tuple(t for t in targets if catalog.resolve(t))
         if targets:
             out.append((word, targets, "plain_english", f"Plain-English guess; use {', '.join(targets)}."))
-    # Spelled-out mnemonics from the curated labels: 'AP Transaction Header' -> APTransactionHeader.
+    return out
+
+
+def _label_candidates(catalog: Catalog) -> list[Candidate]:
+    """Spelled-out mnemonics from the curated labels: 'AP Transaction Header' -> APTransactionHeader."""
+    out: list[Candidate] = []
     for name, label in vocabulary.LABELS.items():
         if catalog.resolve(name) is None:
             continue
         words = re.findall(r"[A-Za-z]+", label.split("(")[0])
         if len(words) >= 2:
-            out.append(
-                (
-                    words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:]),
-                    (name,),
-                    "camel_case",
-                    f"Spelled-out mnemonic; the object is {name} ({label}).",
-                )
-            )
-    # Near misses and separator variants of short mnemonic names (APTH -> APHT, APTX; AP_TH, tblAPTH).
+            fake = words[0] + "".join(w[:1].upper() + w[1:] for w in words[1:])
+            out.append((fake, (name,), "camel_case", f"Spelled-out mnemonic; the object is {name} ({label})."))
+    return out
+
+
+def _mnemonic_candidates(catalog: Catalog, per_object_variants: bool) -> list[Candidate]:
+    """Near misses and separator variants of short mnemonic names (APTH -> APHT, APTX; AP_TH, tblAPTH)."""
+    out: list[Candidate] = []
     for f in object_facts(catalog):
         name = f.name
-        if not re.fullmatch(r"[A-Z]{4}", name):
-            continue
         curated = name in vocabulary.LABELS
-        if not (curated or per_object_variants):
+        if not re.fullmatch(r"[A-Z]{4}", name) or not (curated or per_object_variants):
             continue
         near = [name[:2] + name[3] + name[2]] + [name[:3] + ch for ch in _NEAR_LETTERS if ch != name[3]]
-        near = near if curated else near[:2]
-        for n in near:
+        for n in near if curated else near[:2]:
             out.append((n, (name,), "abbreviation_near_miss", f"Near miss of {name} ({f.label})."))
         seps = [f"{name[:2]}_{name[2:]}", f"tbl{name}", f"{name}_Table"] if curated else [f"{name[:2]}_{name[2:]}"]
         for s in seps:
             out.append((s, (name,), "separator_variant", f"Separator/prefix variant of {name}; write {name}."))
     return out
+
+
+def _candidates(catalog: Catalog, per_object_variants: bool = True) -> list[Candidate]:
+    """(fake, real objects, pattern, explanation) before the collision filter, in priority order."""
+    return [
+        *_concept_candidates(catalog),
+        *_label_candidates(catalog),
+        *_mnemonic_candidates(catalog, per_object_variants),
+    ]
 
 
 def build_fake_table_pairs(catalog: Catalog, cfg: DatasetsConfig) -> pl.DataFrame:
