@@ -7,6 +7,9 @@ Deterministic repairs (each is certain from the catalog alone, and each is recor
 * company filter: when the question names the company ("for company 1") and the query does not pin it;
 * ``WITH (NOLOCK)`` on every catalog table read without it (``sql.rewrite.add_nolock``).
 
+SQL that parses but reads no Vista table or view (``SELECT * * *``) answers nothing: it is an error
+(``no_catalog_object``) like the analyzer's.
+
 What is not certain (unknown objects or columns, SQL that does not parse, any error left after the repairs)
 is sent back to the model once (:func:`reask_message`) with the findings and the real alternatives. If the
 answer still fails, :func:`refusal_text` says so plainly and names the real objects; the invalid SQL is not
@@ -39,7 +42,6 @@ from vgpt_dagster.sql.findings import (
     MISSING_COMPANY_FILTER,
     MISSING_NOLOCK,
     OBJECT_CASE,
-    PARSE_ERROR,
     UNKNOWN_COLUMN,
     UNKNOWN_OBJECT,
     Analysis,
@@ -48,7 +50,7 @@ from vgpt_dagster.sql.findings import (
 from vgpt_dagster.sql.parse import parse_statements
 from vgpt_dagster.sql.rewrite import add_nolock
 
-REASK_RULES = frozenset({UNKNOWN_OBJECT, UNKNOWN_COLUMN, PARSE_ERROR})
+NO_CATALOG_OBJECT = "no_catalog_object"  # the guard's own finding: SQL that reads no Vista object answers nothing
 
 
 def _finding_dict(f: Finding) -> dict:
@@ -210,7 +212,10 @@ def repair_sql(sql: str, catalog: Catalog, company: int | None = None) -> Repair
             repairs.append("missing_nolock: WITH (NOLOCK) added")
             text = fixed
     after = analyze(text, catalog) if repairs else first
-    return Repair(sql, text, repairs, first.findings, after.findings, after.catalog_objects)
+    findings = after.findings
+    if after.parsed and not after.catalog_objects and not after.errors:  # "SELECT * * *": parses, answers nothing
+        findings = (*findings, Finding(NO_CATALOG_OBJECT, "error", "the SQL reads no Vista table or view"))
+    return Repair(sql, text, repairs, first.findings, findings, after.catalog_objects)
 
 
 def alternatives(findings: list[Finding], catalog: Catalog, objects: tuple[str, ...] = ()) -> dict[str, list[str]]:

@@ -46,3 +46,9 @@ def test_unknown_column_alternatives_are_real_columns(full_catalog):
     assert not r.ok
     ((name, cols),) = alternatives(list(r.after), full_catalog, r.objects).items()
     assert name == "APVM.VendorName" and cols and all(full_catalog.column("APVM", c) for c in cols)
+
+
+def test_sql_that_reads_no_vista_object_is_not_an_answer(full_catalog):
+    r = repair_sql("SELECT 1 AS answer", full_catalog)
+    assert not r.ok and [f.rule for f in r.after if f.severity == "error"] == ["no_catalog_object"]
+    assert "reads no Vista table or view" in refusal_text([r], full_catalog, ["APTH"])
