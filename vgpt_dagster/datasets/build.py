@@ -208,9 +208,9 @@ def build_sft_artifact(
 ) -> BuildResult:
     pairs, t0, stats = read_pairs(paths), time.perf_counter(), SftStats()
     tables, columns, cases = pairs["fake_table_pairs"], pairs["fake_column_pairs"], pairs["case_variants"]
-    library, skipped_intents = library_for(paths.root, cfg.intents_dir, catalog)
-    intents = intent_sft_records(library, cfg.seed, cfg.intent_fills_per_phrasing)
     with _checker(catalog, cfg, checker) as checker:
+        library, skipped_intents = library_for(paths.root, cfg.intents_dir, catalog, checker.analyze)
+        intents = intent_sft_records(library, cfg.seed, cfg.intent_fills_per_phrasing)
         df = build_sft_dataset(catalog, tables, columns, cfg, _corpus(cfg, paths), cases, checker, stats, intents)
         audits = A.audit_sft(df, catalog, cfg, checker)
         audits += audit_intents(df, catalog, cfg, library, checker)

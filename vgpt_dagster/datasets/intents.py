@@ -409,10 +409,19 @@ def _split(settings: LibrarySettings, module: str, intents: list[Intent]) -> dic
     return result
 
 
-def library_for(root: Path, intents_dir: Path, catalog) -> tuple[IntentLibrary, list[str]]:
-    """The configured library (``intents_dir`` relative to the project ``root``) limited to ``catalog``."""
+def library_for(root: Path, intents_dir: Path, catalog, analyze_fn=None) -> tuple[IntentLibrary, list[str]]:
+    """The configured library (``intents_dir`` relative to the project ``root``) limited to ``catalog``.
+
+    Intents whose ``uses`` columns the catalog lacks are left out (their ids are returned). With
+    ``analyze_fn``, so are intents whose SQL reads an object the catalog lacks, and any other SQL problem
+    raises (``checked_library``).
+    """
     folder = intents_dir if Path(intents_dir).is_absolute() else Path(root) / intents_dir
-    return require_objects(load_intent_library(folder), lambda o, c: catalog.column(o, c) is not None)
+    lib, skipped = require_objects(load_intent_library(folder), lambda o, c: catalog.column(o, c) is not None)
+    if analyze_fn is None:
+        return lib, skipped
+    lib, absent = checked_library(lib, catalog, analyze_fn)
+    return lib, skipped + absent
 
 
 def load_intent_library(folder: Path) -> IntentLibrary:
@@ -600,9 +609,21 @@ def check_library_sql(library: IntentLibrary, catalog, analyze_fn) -> list[dict]
                         "field": "sql",
                         "problem": "; ".join(f"{f.rule}: {f.message}" for f in a.errors) or "not ok",
                         "sql": q.sql,
+                        "missing_object": any(f.rule == "unknown_object" for f in a.errors),
                     }
                 )
     return problems
+
+
+def checked_library(library: IntentLibrary, catalog, analyze_fn) -> tuple[IntentLibrary, list[str]]:
+    """``library`` without the intents that read an object ``catalog`` lacks (returned as ids); any other
+    problem (a wrong column on an object that exists, SQL the analyzer rejects) raises a DatasetError naming
+    the file, the intent and the field."""
+    problems = check_library_sql(library, catalog, analyze_fn)
+    absent = {p["intent"] for p in problems if p.get("missing_object")}
+    raise_on_problems([p for p in problems if p["intent"] not in absent])
+    keep = tuple(li for li in library.intents if li.id not in absent)
+    return IntentLibrary(library.settings, keep, library.folder), sorted(absent)
 
 
 def raise_on_problems(problems: list[dict]) -> None:

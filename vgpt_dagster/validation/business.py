@@ -16,6 +16,7 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import load_config
 from vgpt_dagster.datasets.intents import FilledQuestion, IntentLibrary, LibraryIntent, fill, fill_seed, library_for
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.sql.analyze import analyze
 from vgpt_dagster.validation.cases import Case
 
 
@@ -26,7 +27,7 @@ def default_library(catalog: Catalog, paths: ProjectPaths | None = None) -> Inte
     paths = paths or ProjectPaths.from_env()
     cfg_file = paths.configs / "datasets.yaml"
     cfg = load_config(cfg_file, DatasetsConfig) if cfg_file.exists() else DatasetsConfig()
-    return library_for(paths.root, Path(cfg.intents_dir), catalog)[0]
+    return library_for(paths.root, Path(cfg.intents_dir), catalog, lambda sql: analyze(sql, catalog))[0]
 
 
 def _round_robin(library: IntentLibrary, heldout: bool) -> list[tuple[LibraryIntent, int]]:

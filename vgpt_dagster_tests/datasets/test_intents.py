@@ -10,6 +10,7 @@ from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.intent_audit import audit_intent_holdout_leak, shape, sql_features
 from vgpt_dagster.datasets.intents import (
     check_library_sql,
+    checked_library,
     fill,
     heldout_templates,
     load_intent_library,
@@ -18,9 +19,10 @@ from vgpt_dagster.datasets.intents import (
     training_templates,
 )
 from vgpt_dagster.datasets.records import normalise_instruction
-from vgpt_dagster.errors import ConfigError
+from vgpt_dagster.errors import ConfigError, DatasetError
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.sql.analyze import analyze
+from vgpt_dagster_tests.tiny_catalog import tiny_catalog
 
 SHIPPED = ProjectPaths.from_env().configs / "intents"
 SEED_QUESTIONS = {
@@ -200,3 +202,17 @@ def test_the_documented_example_loads_and_passes_the_analyzer(tmp_path, catalog)
     lib = load_intent_library(_write(tmp_path / "doc", block, min_phrasings=10))
     assert [li.id for li in lib.intents] == ["ap_invoices_by_paymethod"]
     assert check_library_sql(lib, catalog, lambda sql: analyze(sql, catalog)) == []
+
+
+def test_checked_library_skips_intents_on_absent_objects_and_refuses_wrong_columns(tmp_path):
+    cat = tiny_catalog()  # has APTH, no APPH
+    other = _GOOD.replace("id: ap_x", "id: ap_y").replace(
+        "AND InvTotal > {amount}", "AND Vendor IN (SELECT p.Vendor FROM APPH p WITH (NOLOCK) WHERE p.APCo = {co})"
+    )
+    two = _GOOD + other.split("intents:\n", 1)[1].replace("{amount} for", "for").replace("over {amount}", "over")
+    lib = load_intent_library(_write(tmp_path / "two", two))
+    kept, absent = checked_library(lib, cat, lambda sql: analyze(sql, cat))
+    assert [li.id for li in kept.intents] == ["ap_x"] and absent == ["ap_y"]
+    wrong = load_intent_library(_write(tmp_path / "wrong", _GOOD.replace("SELECT InvTotal", "SELECT InvTotl")))
+    with pytest.raises(DatasetError, match=r"ap\.yaml: intent 'ap_x' field 'sql': unknown_column"):
+        checked_library(wrong, cat, lambda sql: analyze(sql, cat))
