@@ -99,6 +99,7 @@ class Shaper:
     def __init__(self, catalog: Catalog):
         self.names, self.cols = set(catalog.objects), column_names(catalog)
         self._memo: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
 
     def __call__(self, text: str) -> str:
         hit = self._memo.get(text)
@@ -107,8 +108,15 @@ class Shaper:
         return hit
 
     def key(self, text: str) -> str:
-        """The shape with every literal as ``<slot>`` (what a filled template and its template share)."""
-        return self(text).replace("<num>", "<slot>").replace("<str>", "<slot>")
+        """The shape with every literal as ``<slot>`` (what a filled template and its template share).
+
+        Column names stay: masking them would merge different questions ("Approved change orders ..." and
+        "Subcontract change orders ...": both words are Vista column names).
+        """
+        hit = self._keys.get(text)
+        if hit is None:
+            hit = self._keys[text] = shape(text, self.names).replace("<num>", "<slot>").replace("<str>", "<slot>")
+        return hit
 
     def templates(self, templates: Iterable[str]) -> set[str]:
         """Keys of phrasing templates (slots masked), bare and inside every wrapper."""

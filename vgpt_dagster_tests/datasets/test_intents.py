@@ -216,3 +216,10 @@ def test_checked_library_skips_intents_on_absent_objects_and_refuses_wrong_colum
     wrong = load_intent_library(_write(tmp_path / "wrong", _GOOD.replace("SELECT InvTotal", "SELECT InvTotl")))
     with pytest.raises(DatasetError, match=r"ap\.yaml: intent 'ap_x' field 'sql': unknown_column"):
         checked_library(wrong, cat, lambda sql: analyze(sql, cat))
+
+
+def test_no_training_phrasing_has_the_shape_of_a_heldout_one(library, catalog):
+    from vgpt_dagster.datasets.intent_audit import Shaper
+
+    shaper = Shaper(catalog)  # a collision would make the leak audit fail at full scale (any wrapper, any value)
+    assert not shaper.templates(training_templates(library)) & shaper.templates(heldout_templates(library))
