@@ -23,9 +23,9 @@ import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.build import read_pairs
-from vgpt_dagster.datasets.leak_audit import audit_holdout_leak
 from vgpt_dagster.datasets.intents import IntentLibrary
 from vgpt_dagster.datasets.io import SELECTIONS, read_dataset
+from vgpt_dagster.datasets.leak_audit import audit_holdout_leak
 from vgpt_dagster.errors import ValidationError
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.validation.business import default_library
