@@ -126,6 +126,7 @@ def check_inputs(
     a bad explicit ``kto_desirable_weight`` fails here. ``recipe`` defaults to the stage YAML + profile
     (pass the run's resolved recipe when it has overrides).
     """
+    check_dataset_audit(stage, dataset_dir)  # refused data is refused first, whatever else is missing
     missing = []
     if not (Path(dataset_dir) / "train.parquet").is_file():
         missing.append(str(Path(dataset_dir) / "train.parquet") + f"  (asset {DATASET_KIND[stage]}_dataset)")
@@ -136,7 +137,6 @@ def check_inputs(
         missing.append(str(paths.base_model_dir(profile.name) / "model.safetensors") + "  (asset base_model)")
     if missing:
         raise MissingStageInput(f"{stage} training (profile '{profile.name}')", missing, f"*{stage}_adapter")
-    check_dataset_audit(stage, dataset_dir)
     if init_dir is not None:  # present, but is it readable? A truncated file would only fail in the subprocess
         from vgpt_dagster.errors import ValidationError
         from vgpt_dagster.training.inference import check_adapter
