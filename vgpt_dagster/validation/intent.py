@@ -268,12 +268,11 @@ def _object_names(text: str, sqls: list[str], column_texts: set[str], catalog: C
 
 def _objects(text: str, sqls: list[str], columns: tuple[NamedColumn, ...], catalog: Catalog) -> tuple[NamedObject, ...]:
     col_texts = {c.text for c in columns}
+    low = text.lower()
     module_words = {
         w.title()
-        for name in MODULE_NAMES
-        if re.search(
-            rf"\b{name}\s+(?:module|tables|views|objects)\b|\b(?:tables|views)\b.{{0,30}}\b{name}\b", text, re.I
-        )
+        for name, (named, listed) in _MODULE_RE.items()
+        if name in low and (named.search(text) or listed.search(text))
         for w in name.split()
     }
     names = _object_names(text, sqls, col_texts, catalog)
@@ -322,9 +321,21 @@ def _looks_like_object(name: str, text: str, catalog: Catalog) -> bool:
 _Q = r"['\"`\[\u2018\u201c]"
 
 
+# Per module name: (the name as a module's, "payroll tables"; the name after "tables ... of"), compiled once.
+_MODULE_RE = {
+    name: (
+        re.compile(rf"\b{name}\s+(?:module|tables|views|objects)\b", re.IGNORECASE),
+        re.compile(rf"\b(?:tables|views)\b.{{0,30}}\b{name}\b", re.IGNORECASE),
+    )
+    for name in MODULE_NAMES
+}
+_MODULE_WORD_RE = {name: re.compile(rf"\b{name}\b", re.IGNORECASE) for name in MODULE_NAMES}
+
+
 def _module(text: str, catalog: Catalog) -> str | None:
+    low = text.lower()
     for name, code in MODULE_NAMES.items():
-        if re.search(rf"\b{name}\b", text, re.IGNORECASE) and code in catalog.modules:
+        if name in low and _MODULE_WORD_RE[name].search(text) and code in catalog.modules:
             return code
     for m in re.finditer(r"\b([A-Z]{2})\b", text):
         if m.group(1) in catalog.modules:
