@@ -35,9 +35,8 @@ from vgpt_dagster.datasets.sqlgen import DATES, INTEGER, NUMERIC, STRINGS, Objec
 from vgpt_dagster.sql.lookup import catalog_memo
 
 _COMPANY_ASK = re.compile(r"\bcompan(?:y|ies) #?(\d+)\b", re.I)
-_COMPARE = re.compile(
-    r"(?:\b([A-Za-z_]\w*)\.)?\[?\b([A-Za-z_]\w*)\]?\s*(=|<>|!=|>=|<=|>|<)\s*(N?'(?:[^']|'')*'|-?\d+(?:\.\d+)?)(?!\w)"
-)
+# column (alias and brackets skipped), operator, literal: "a.[Mth] >= '2024-01-01'" -> ("Mth", ">=", "'2024-01-01'")
+_COMPARE = re.compile(r"\b([A-Za-z_]\w*)\]?\s*(=|<>|!=|>=|<=|>|<)\s*(N?'(?:[^']|'')*'|-?\d+(?:\.\d+)?)(?!\w)")
 _SUM = re.compile(r"\bSUM\(\s*(?:[A-Za-z_]\w*\.)?\[?([A-Za-z_]\w*)\]?\s*\)", re.I)
 _PLACEHOLDER = re.compile(r"^'[A-Z]{3}\d+'$")
 _DATE = re.compile(r"^'\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?'$")
@@ -82,8 +81,8 @@ def literal_problem(base_type: str | None, lit: str) -> str | None:
 
 
 @lru_cache(maxsize=1 << 17)
-def _comparisons(sql: str) -> tuple[tuple[str, str, str, str], ...]:
-    """(alias, column, operator, literal) of every column-literal comparison (cached: several audits ask)."""
+def _comparisons(sql: str) -> tuple[tuple[str, str, str], ...]:
+    """(column, operator, literal) of every column-literal comparison (cached: several audits ask)."""
     if "=" not in sql and "<" not in sql and ">" not in sql:
         return ()
     return tuple(_COMPARE.findall(sql))
@@ -103,9 +102,9 @@ def _objects(checker: SqlChecker, sql: str) -> list[CatalogObject]:
     return out
 
 
-def _column_type(objs: list[CatalogObject], alias_col: tuple[str | None, str]) -> str | None:
+def _column_type(objs: list[CatalogObject], column: str) -> str | None:
     for o in objs:
-        c = o.column(alias_col[1])
+        c = o.column(column)
         if c is not None:
             return c.base_type
     return None
@@ -115,8 +114,8 @@ def statement_literal_problems(checker: SqlChecker, sql: str) -> list[str]:
     """Literal-type problems and SUMs over non-additive columns in one statement."""
     objs = _objects(checker, sql)
     out = []
-    for alias, col, _op, lit in _comparisons(sql):
-        why = literal_problem(_column_type(objs, (alias or None, col)), lit)
+    for col, _op, lit in _comparisons(sql):
+        why = literal_problem(_column_type(objs, col), lit)
         if why:
             out.append(f"{col} {lit}: {why}")
     for col in _SUM.findall(sql):
@@ -164,7 +163,7 @@ def audit_company_consistency(name: str, df: pl.DataFrame, col: str, checker: Sq
         for sql in sqls:
             objs = _objects(checker, sql)
             company_cols = {c.lower() for o in objs if (c := memo.company_column(o.name))}
-            got |= {int(lit) for _a, c, op, lit in _comparisons(sql) if op == "=" and c.lower() in company_cols
+            got |= {int(lit) for c, op, lit in _comparisons(sql) if op == "=" and c.lower() in company_cols
                     and lit.isdigit()}  # fmt: skip
         if got - want:
             mismatched += 1
