@@ -178,3 +178,13 @@ def test_labels(cat):
     assert cat.label("APTL") == "AP Transaction Lines (invoice line detail)"
     assert cat.label("bAPTL") == cat.label("APTL")
     assert cat.label("APHD") == "AP Trans Hold Detail"  # the export's description, module-prefixed
+
+
+def test_labels_have_content_never_the_name_again(full_catalog):
+    cat = full_catalog
+    assert cat.label("PMOP") == "Project Management (PM) view keyed by PMCo, Project, PCOType, PCO"
+    assert cat.label("APTL") == "AP Transaction Lines (invoice line detail)"  # curated
+    echoes = [n for n, o in cat.objects.items() if cat.label(n) in (n, f"{o.module} {n}", f"Lists {o.module} {n}")]
+    assert echoes == []  # the old fallback label was "PM PMOP"
+    untyped = next(c for o in cat.objects.values() for c in o.columns if not (c.data_type or c.base_type))
+    assert untyped.type_sql == "unknown" and untyped.type_text == "computed, type not recorded"
