@@ -20,7 +20,9 @@ def register(sub) -> None:
         "build",
         help="generate datasets from the catalog (same code as the Dagster assets)",
         description="Generate datasets from the materialized catalog into data/datasets/ (same functions as the "
-        "dataset assets; audits run and are printed). Steps run in dependency order; 'all' runs every step.",
+        "dataset assets; audits run and are printed). Steps run in dependency order; 'all' runs every step and "
+        "stops after the first step whose blocking audit fails (the KTO build and the export refuse such data "
+        "too). Exit 1 when a blocking audit failed.",
         epilog="Example: vgpt data build all --scale 0.05   # a quick small build",
     )
     b.add_argument(
