@@ -6,6 +6,7 @@ file, bad schema). ``--json`` prints ``Analysis.to_dict()``, documented in docs/
 
 import json
 import sys
+from collections import Counter
 
 from vgpt_dagster.catalog.load import load_default_catalog
 from vgpt_dagster.cli.sql_input import read_sql_argument
@@ -49,6 +50,8 @@ def format_finding(f: Finding) -> str:
 def format_summary(a: Analysis) -> str:
     n_err = len(a.errors)
     kinds = ", ".join(a.statements) or "none"
+    if len(a.statements) > 12:  # a procedure: count the kinds instead of listing hundreds of statements
+        kinds = ", ".join(f"{k} x{n}" for k, n in Counter(a.statements).items())
     objs = ", ".join(a.catalog_objects) or "none"
     verdict = "OK" if a.ok else f"{n_err} error(s)"
     warn = len(a.findings) - n_err

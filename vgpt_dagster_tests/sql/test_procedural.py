@@ -130,6 +130,9 @@ def test_cli_file_report_text_and_json(capsys):
     report = json.loads(capsys.readouterr().out)["report"]
     assert (report["found"], report["analysed"], len(report["unparseable"])) == (9, 8, 1)
     assert [s["kind"] for s in report["statements"]] == ["SELECT", "UPDATE"]
+    assert main(["sql", "check", "-f", str(PROCS / "bspAPVendorInvTotals.sql")]) == 1
+    summary = capsys.readouterr().out.splitlines()[-4]  # a long procedure: kinds are counted, not listed
+    assert "CREATE PROCEDURE x1" in summary and "LABEL x1" in summary and "GOTO x3" in summary
 
 
 def test_sql_corpus_mines_selects_inside_modules(full_catalog):
