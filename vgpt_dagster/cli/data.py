@@ -1,4 +1,5 @@
-"""`vgpt data build [pairs|sft|dpo_v3|kto|llamafactory|corpus|imports|all]` and `vgpt data audit FILE`.
+"""`vgpt data build [pairs|sft|dpo_v3|kto|llamafactory|corpus|imports|all]`, `vgpt data audit FILE` and
+`vgpt data intents` (check the business-intent library).
 
 The same build functions the Dagster assets call. ``audit`` exits 1 on a blocking finding and 2 on
 malformed input (a DatasetError).
@@ -59,6 +60,20 @@ def register(sub) -> None:
     a.add_argument("--json", action="store_true", help="print the audit results as JSON")
     a.add_argument("--config", type=Path, help="datasets config (default: configs/datasets.yaml)")
     a.set_defaults(handler=_audit)
+    i = dsub.add_parser(
+        "intents",
+        help="check the business-intent library (configs/intents) against the catalog",
+        description="Load the business-intent library (strict schema), fill every phrasing and run each intent's "
+        "SQL through the analyzer on the catalog; list intents per module, the held-out split and the intents "
+        "the catalog cannot answer. Exit 0 when every intent is sound, 2 on a problem (the message names the "
+        "file, the intent and the field). See docs/datasets.md, 'Business intents'.",
+        epilog="Examples:\n  vgpt data intents\n  vgpt data intents --dir my_team/intents --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    i.add_argument("--dir", type=Path, help="intent folder (default: intents_dir in configs/datasets.yaml)")
+    i.add_argument("--json", action="store_true", help="print the summary as JSON")
+    i.add_argument("--config", type=Path, help="datasets config (default: configs/datasets.yaml)")
+    i.set_defaults(handler=_intents)
 
 
 def _setup(args):
@@ -100,6 +115,35 @@ def _build(args) -> int:
             print(f"stopped: {res.asset} failed blocking audits; skipped {', '.join(steps[steps.index(step) + 1 :])}.")
             break
     return 1 if failed else 0
+
+
+def _intents(args) -> int:
+    from vgpt_dagster.datasets.intents import library_for
+    from vgpt_dagster.sql.analyze import analyze
+
+    paths, cfg, catalog = _setup(args)
+    lib, left_out = library_for(paths.root, args.dir or cfg.intents_dir, catalog, lambda sql: analyze(sql, catalog))
+    split = lib.split_manifest()
+    summary = {
+        "folder": lib.folder,
+        "version": lib.version,
+        "intents": len(lib.intents),
+        "phrasings": sum(len(li.intent.phrasings) for li in lib.intents),
+        "modules": lib.modules(),
+        "heldout_intents": split["heldout_intents"],
+        "heldout_phrasings": sum(len(li.heldout_phrasings) for li in lib.intents),
+        "not_answerable_on_this_catalog": left_out,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    mods = ", ".join(f"{m} {n}" for m, n in sorted(summary["modules"].items()))
+    print(f"{summary['folder']}: {summary['intents']} intents, {summary['phrasings']} phrasings ({mods}); all sound.")
+    held = f"{len(split['heldout_intents'])} intents, {summary['heldout_phrasings']} phrasings"
+    print(f"held out for the eval suite: {held}")
+    if left_out:
+        print(f"left out (objects or columns this catalog lacks): {', '.join(left_out)}")
+    return 0
 
 
 def _audit(args) -> int:

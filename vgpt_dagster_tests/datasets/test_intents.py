@@ -223,3 +223,16 @@ def test_no_training_phrasing_has_the_shape_of_a_heldout_one(library, catalog):
 
     shaper = Shaper(catalog)  # a collision would make the leak audit fail at full scale (any wrapper, any value)
     assert not shaper.templates(training_templates(library)) & shaper.templates(heldout_templates(library))
+
+
+def test_cli_checks_the_library_and_names_a_broken_intent(tmp_path, capsys):
+    import json
+
+    from vgpt_dagster.cli import main
+
+    assert main(["data", "intents", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["intents"] >= 150 and summary["not_answerable_on_this_catalog"] == []
+    broken = _write(tmp_path / "broken", _GOOD.replace("SELECT InvTotal", "SELECT InvTotl"))
+    assert main(["data", "intents", "--dir", str(broken)]) == 2
+    assert "ap.yaml: intent 'ap_x' field 'sql': unknown_column" in capsys.readouterr().err
