@@ -43,7 +43,8 @@ _MIN_DESCRIBE_COLUMNS = 3
 # Questions answered by a fact in prose (a suite ``describe``/``existence`` case may ask one of these).
 FACT_INTENTS = ("business_key", "column_type", "company_column", "view_or_table", "module_tables")
 _HEDGE = re.compile(
-    r"\b(?:not\s+sure|unsure|no\s+idea|(?:do\s+not|don['\u2019]?t)\s+know|can(?:no|['\u2019]?)t\s+say|not\s+certain)\b",
+    r"\b(?:not\s+sure|unsure|no\s+idea|(?:do\s+not|don['\u2019]?t)\s+know|can(?:no|['\u2019]?)t\s+say|not\s+certain"
+    r"|(?:do\s+not|don['\u2019]?t)\s+have\s+(?:any\s+)?(?:information|details|data))\b",
     re.IGNORECASE,
 )
 _GENERIC_AFFIRM = re.compile(r"\b(?:it|this|that)\s+(?:does\s+)?exists\b", re.IGNORECASE)

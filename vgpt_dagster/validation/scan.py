@@ -72,6 +72,7 @@ _DENY = (
 )
 _AFFIRM = (
     rf"{{N}}{_GAP}\s+(?:exists|does\s+exist|is\s+(?:(?:a|an|the)\s+)?(?:{_ADJ}\s+)?{_VISTA}(?:[A-Z]{{2}}\s+)?(?:table|view))",
+    r"{N}\s+is\s+(?:a|an|the)\s+(?:[A-Za-z-]+\s+){1,4}(?:table|view)\b",  # "X is the AP vendor master table"
     rf"{{N}}{_GAP}\s+(?:contains|stores|holds|tracks|records|lists|has\s+(?:the\s+)?(?:following\s+)?(?:columns|fields))\b",
     r"\b(?:columns|fields|structure)\s+(?:in|of)\s+(?:the\s+)?{N}",
 )
