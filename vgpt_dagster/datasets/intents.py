@@ -340,12 +340,18 @@ def fill_seed(intent: Intent, seed: SeedQuestion, company_param: str) -> FilledQ
     )
 
 
+_NO_PERIOD = re.compile(r",? (?:for|in) the period asked for")
+
+
 def answer_text(intent: Intent, q: FilledQuestion) -> str:
     """The answer a model should give: the SQL, what it does, and the assumptions it rests on."""
     params = sorted(set(re.findall(r"@[A-Za-z]+", q.sql)))
     note = f" Parameters: {', '.join(params)} (pass the values you need)." if params else ""
     assumptions = " ".join(a if a.endswith(".") else a + "." for a in intent.assumptions)
-    return f"{fence(q.sql)}\n\n{intent.explanation}{note}\nAssumptions: {assumptions}"
+    explanation = intent.explanation
+    if "period" not in q.slots and "@StartDate" not in q.sql:  # no date range asked: the SQL has none either
+        explanation = _NO_PERIOD.sub("", explanation)
+    return f"{fence(q.sql)}\n\n{explanation}{note}\nAssumptions: {assumptions}"
 
 
 # -- loading -------------------------------------------------------------------------------------------
