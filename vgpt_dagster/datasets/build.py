@@ -18,7 +18,7 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import config_to_dict
 from vgpt_dagster.datasets import dataset_audits as A
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.corpus import empty_corpus, mine_sql_corpus
+from vgpt_dagster.datasets.corpus import FILES_SCHEMA, empty_corpus, mine_sql_corpus_files
 from vgpt_dagster.datasets.dpo import build_dpo_dataset
 from vgpt_dagster.datasets.imports import audit_import, load_import
 from vgpt_dagster.datasets.intent_audit import audit_intents
@@ -117,31 +117,39 @@ def build_pairs_artifacts(catalog: Catalog, cfg: DatasetsConfig, paths: ProjectP
 
 
 def build_sql_corpus_artifact(catalog: Catalog, cfg: DatasetsConfig, paths: ProjectPaths) -> BuildResult:
-    """``sql_corpus``: examples + skipped statements from ``user_sql_dir`` (empty frames when none is set)."""
+    """``sql_corpus``: examples + skipped statements + per-file counts from ``user_sql_dir`` (empty frames when
+    none is set)."""
     folder = paths.dataset_dir("sql_corpus")
     if cfg.user_sql_dir is None:
         examples, skipped = empty_corpus()
+        files = pl.DataFrame(schema=FILES_SCHEMA)
     else:
         sql_dir = cfg.user_sql_dir if cfg.user_sql_dir.is_absolute() else paths.root / cfg.user_sql_dir
-        examples, skipped = mine_sql_corpus(sql_dir, catalog)
+        examples, skipped, files = mine_sql_corpus_files(sql_dir, catalog)
     h = config_hash(cfg)
     with atomic_dir(folder) as tmp:
         examples.write_parquet(tmp / "examples.parquet")
         skipped.write_parquet(tmp / "skipped.parquet")
+        files.write_parquet(tmp / "files.parquet")
         write_manifest(
             tmp,
             config_hash=h,
             seed=cfg.seed,
-            rows={"examples": examples.height, "skipped": skipped.height},
+            rows={"examples": examples.height, "skipped": skipped.height, "files": files.height},
             user_sql_dir=str(cfg.user_sql_dir) if cfg.user_sql_dir else None,
         )
     md = "\n".join(f"- {r['file']}#{r['index']}: {r['reason'][:200]}" for r in skipped.head(10).to_dicts()) or "(none)"
+    head = "| file | statements | unparseable | selects | mined | skipped |\n|---|---:|---:|---:|---:|---:|\n"
+    per_file = head + "\n".join(
+        f"| {r['file']} | {r['statements']} | {r['unparseable']} | {r['selects']} | {r['mined']} | {r['skipped']} |"
+        for r in files.head(20).to_dicts()
+    )
     return BuildResult(
         "sql_corpus",
-        {"examples": str(folder / "examples.parquet"), "skipped": str(folder / "skipped.parquet")},
-        {"examples": examples.height, "skipped": skipped.height},
+        {n: str(folder / f"{n}.parquet") for n in ("examples", "skipped", "files")},
+        {"examples": examples.height, "skipped": skipped.height, "files": files.height},
         h,
-        {"skipped": md},
+        {"skipped": md, "files": per_file},
     )
 
 

@@ -185,3 +185,20 @@ def test_real_code_constructs_bind_without_false_findings(full_catalog, sql, obj
 def test_three_part_names_outside_modules_stay_unknown(full_catalog):
     a = analyze("SELECT x.a FROM Other.dbo.Invoice x", full_catalog, require_nolock=False)
     assert a.rules() == {"unknown_object"}  # a query (a model's answer) may not invent databases
+
+
+def test_sql_corpus_artifact_writes_per_file_counts(full_catalog, tmp_path):
+    import polars as pl
+
+    from vgpt_dagster.datasets.build import build_sql_corpus_artifact
+    from vgpt_dagster.datasets.config import load_datasets_config
+    from vgpt_dagster.paths import ProjectPaths
+
+    cfg = load_datasets_config(ProjectPaths.from_env().configs / "datasets.yaml").model_copy(
+        update={"user_sql_dir": PROCS}
+    )
+    result = build_sql_corpus_artifact(full_catalog, cfg, ProjectPaths(tmp_path))
+    files = pl.read_parquet(tmp_path / "data" / "datasets" / "sql_corpus" / "files.parquet")
+    assert sorted(files["file"].to_list()) == sorted(p.name for p in FILES)
+    assert files["mined"].sum() == pl.read_parquet(result.outputs["examples"]).height == result.rows["examples"] == 2
+    assert result.rows["files"] == len(FILES) and "| bspAPVendorInvTotals.sql |" in result.metadata["files"]
