@@ -324,7 +324,7 @@ class _Splitter:
             nxt = self._module_header(i)
             if nxt is not None:
                 return nxt
-        if top and self._is_label(i):
+        if top and self.module is not None and self._is_label(i):  # labels: in procedure bodies
             self.flush()
             self.cur = [tok, self.tokens[i + 1]]
             self.flush("label")
@@ -561,6 +561,49 @@ def _parse_tokens(tokens: list[Token], text: str, role: str | None) -> list[exp.
         raise
 
 
+_ALONE = frozenset({"BREAK", "CONTINUE", "CHECKPOINT", "REVERT"})
+_CURSOR_COMMANDS = frozenset({"OPEN", "CLOSE", "DEALLOCATE"})
+_FETCH_DIRECTIONS = frozenset({"NEXT", "PRIOR", "FIRST", "LAST", "ABSOLUTE", "RELATIVE", "FROM"})
+_NEXT_WORD = {"WAITFOR": ("DELAY", "TIME"), "SAVE": ("TRAN", "TRANSACTION"), "FETCH": tuple(_FETCH_DIRECTIONS)}
+
+
+def _one_expression(tokens: list[Token], text: str) -> bool:
+    """``@rcode``, ``'Done: ' + @msg``: one expression (``the unpaid invoices`` is prose, not an expression)."""
+    first = tokens[0]
+    select = Token(TokenType.SELECT, "SELECT", first.line, first.col, first.start, first.start)
+    try:
+        q = _DIALECT.parser().parse([select, *tokens], text)[0]
+    except ParseError:
+        return False
+    return isinstance(q, exp.Select) and len(q.expressions) == 1 and not isinstance(q.expressions[0], exp.Alias)
+
+
+def _command_ok(word: str, tokens: list[Token], text: str) -> bool:
+    """Whether a control statement has its T-SQL shape, so that prose starting with a keyword ("Return the
+    unpaid invoices", "Open invoices by vendor") is still reported as not T-SQL."""
+    rest = tokens[1:]
+    nxt = rest[0].text.upper() if rest else ""
+    if word in _ALONE:
+        return not rest
+    if word == "GOTO":
+        return len(rest) == 1 and rest[0].token_type == TokenType.VAR
+    if word in _CURSOR_COMMANDS:
+        names = rest[1:] if nxt == "GLOBAL" else rest
+        plain = len(names) == 1 and names[0].token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+        return plain or (len(names) == 2 and names[0].token_type == TokenType.PARAMETER)  # a cursor variable
+    if word in _NEXT_WORD:
+        return nxt in _NEXT_WORD[word]
+    if word == "RAISERROR":
+        return bool(rest) and rest[0].token_type == TokenType.L_PAREN
+    if word == "THROW":
+        return not rest or rest[0].token_type in (TokenType.NUMBER, TokenType.PARAMETER)
+    if word == "KILL":
+        return bool(rest) and rest[0].token_type in (TokenType.NUMBER, TokenType.STRING)
+    if word in ("RETURN", "PRINT"):
+        return (word == "RETURN" and not rest) or (bool(rest) and _one_expression(rest, text))
+    return True  # DBCC, READTEXT, WRITETEXT, UPDATETEXT, SETUSER, RECONFIGURE
+
+
 def _parse_chunk(chunk: Chunk, text: str) -> tuple[list[exp.Expression], bool]:
     """The statement node(s) of one chunk and whether they are known statements (not possibly prose);
     raises ParseError when sqlglot cannot parse it."""
@@ -572,7 +615,7 @@ def _parse_chunk(chunk: Chunk, text: str) -> tuple[list[exp.Expression], bool]:
         return [exp.Command(this="LABEL", expression=exp.Literal.string(tokens[0].text))], True
     if word == "RETURN" and chunk.role == "returned":
         return _DIALECT.parser().parse(returned_query(tokens), text), True
-    if word in COMMAND_WORDS:
+    if word in COMMAND_WORDS and _command_ok(word, tokens, text):
         return [command_node(word, tokens, text)], True
     if is_cursor_declaration(tokens):
         return [command_node("DECLARE CURSOR", tokens, text)], True
