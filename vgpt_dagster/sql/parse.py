@@ -591,10 +591,12 @@ def _command_ok(word: str, tokens: list[Token], text: str) -> bool:
         names = rest[1:] if nxt == "GLOBAL" else rest
         plain = len(names) == 1 and names[0].token_type in (TokenType.VAR, TokenType.IDENTIFIER)
         return plain or (len(names) == 2 and names[0].token_type == TokenType.PARAMETER)  # a cursor variable
+    if word == "FETCH" and len(rest) >= 1 and rest[0].token_type == TokenType.VAR:  # FETCH c INTO @a
+        return len(rest) == 1 or rest[1].token_type == TokenType.INTO or nxt in _FETCH_DIRECTIONS
     if word in _NEXT_WORD:
         return nxt in _NEXT_WORD[word]
-    if word == "RAISERROR":
-        return bool(rest) and rest[0].token_type == TokenType.L_PAREN
+    if word == "RAISERROR":  # RAISERROR (@msg, 11, -1) or the old RAISERROR 50000 @msg
+        return bool(rest) and rest[0].token_type in (TokenType.L_PAREN, TokenType.NUMBER)
     if word == "THROW":
         return not rest or rest[0].token_type in (TokenType.NUMBER, TokenType.PARAMETER)
     if word == "KILL":

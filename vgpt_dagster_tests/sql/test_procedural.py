@@ -202,3 +202,13 @@ def test_sql_corpus_artifact_writes_per_file_counts(full_catalog, tmp_path):
     assert sorted(files["file"].to_list()) == sorted(p.name for p in FILES)
     assert files["mined"].sum() == pl.read_parquet(result.outputs["examples"]).height == result.rows["examples"] == 2
     assert result.rows["files"] == len(FILES) and "| bspAPVendorInvTotals.sql |" in result.metadata["files"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["fetch bcAPTH into @a, @b", "fetch next from bcAPTH into @a", "raiserror 50001 @msg", "close global bc",
+     "deallocate @cur", "return (@rcode)", "print 'Done: ' + @msg", "throw;", "waitfor delay '00:00:05'"],
+)  # fmt: skip
+def test_control_statements_in_their_t_sql_shapes(sql, full_catalog):
+    a = analyze(f"CREATE PROCEDURE dbo.p AS\n{sql}", full_catalog, require_select=False)
+    assert a.ok and a.report.analysed == a.report.found == 2, [f.message for f in a.findings]
