@@ -27,7 +27,7 @@ from vgpt_dagster.datasets.records import normalise_instruction, sample, to_fram
 from vgpt_dagster.datasets.sft import train_rows
 from vgpt_dagster.datasets.sft_sources import fence
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
-from vgpt_dagster.datasets.sqlgen import ObjectFacts, join_candidates, object_facts
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, company_as_parameter, join_candidates, object_facts
 from vgpt_dagster.datasets.sqlpool import join_query, object_queries
 from vgpt_dagster.sql.render import ident, render_select
 
@@ -63,6 +63,11 @@ def _on_fake(sql: str, real: str, fake: str) -> str:
     return sql.replace(f"FROM {ident(real)} ", f"FROM {ident(fake)} ", 1)
 
 
+def _asked_company(sql: str, f: ObjectFacts, ask: str) -> str:
+    """The query as the ask wants it: its company number when it names one, else the ``@APCo`` parameter."""
+    return sql if "{co}" in ask else company_as_parameter(sql, f.company)
+
+
 def fake_table_pairs(facts: dict[str, ObjectFacts], fakes: list[dict], asks=FAKE_ASKS) -> Iterator[dict]:
     """Chosen refuses the invented name and queries the real object; rejected says the invented name holds the
     data and runs the same query on it. Same explanation, same object list, same SQL but for the name."""
@@ -72,10 +77,10 @@ def fake_table_pairs(facts: dict[str, ObjectFacts], fakes: list[dict], asks=FAKE
             continue
         labels = {r: facts[r].label if r in facts else r for r in p["real"]}
         for k, ask in enumerate(asks):
-            q = object_queries(f, k)[0]  # k: the company the ask names (1 + k % 3)
-            chosen = f"{table_refusal(p['fake'], p['real'], labels, p['explanation'])}\n\n{fence(q.sql)}"
+            sql = _asked_company(object_queries(f, k)[0].sql, f, ask)  # k: the company the ask names (1 + k % 3)
+            chosen = f"{table_refusal(p['fake'], p['real'], labels, p['explanation'])}\n\n{fence(sql)}"
             rejected = f"{table_acceptance(p['fake'], p['real'], labels, p['explanation'])}\n\n"
-            rejected += fence(_on_fake(q.sql, f.name, p["fake"]))
+            rejected += fence(_on_fake(sql, f.name, p["fake"]))
             yield _pair("fake_table_rejection", ask.format(x=p["fake"], co=1 + k % 3), chosen, rejected)
 
 
@@ -87,15 +92,15 @@ def real_table_pairs(facts: dict[str, ObjectFacts], asks=REAL_ASKS) -> Iterator[
         if len(f.display_columns(6)) < 3:  # a description names at least three columns
             continue
         for k, ask in enumerate(asks):
-            q = object_queries(f, k)[0]
+            sql = _asked_company(object_queries(f, k)[0].sql, f, ask)
             kind = "view" if f.obj.is_view else "table"
             chosen = f"{f.name} exists in Viewpoint Vista: it is {f.label} (a {kind}). Query it like this:"
             rejected = false_rejection(f.name)
             yield _pair(
                 "real_table_acceptance",
                 ask.format(x=f.name, co=1 + k % 3),
-                f"{chosen}\n\n{fence(q.sql)}",
-                f"{rejected}\n\n{fence(q.sql)}",
+                f"{chosen}\n\n{fence(sql)}",
+                f"{rejected}\n\n{fence(sql)}",
             )
 
 

@@ -15,8 +15,8 @@ Dagster UI shows:
 Examples:
     >>> literal_problem("numeric", "'ABC'"), literal_problem("smalldatetime", "'2024-01-01'")
     ('string literal on a numeric column', None)
-    >>> company_numbers("Query the Invoice table for company 2.")
-    {2}
+    >>> company_numbers("Query the Invoice table for company 2."), company_numbers("SL change orders in co 10")
+    ({2}, {10})
 """
 
 import re
@@ -34,7 +34,7 @@ from vgpt_dagster.datasets.sqlcheck import SqlChecker
 from vgpt_dagster.datasets.sqlgen import DATES, INTEGER, NUMERIC, STRINGS, ObjectFacts, is_additive
 from vgpt_dagster.sql.lookup import catalog_memo
 
-_COMPANY_ASK = re.compile(r"\bcompan(?:y|ies) #?(\d+)\b", re.I)
+_COMPANY_ASK = re.compile(r"\b(?:compan(?:y|ies)|co\.?) ?#?(\d+)\b", re.I)  # "company 2", "co 10", "Co. 3"
 # column (alias and brackets skipped), operator, literal: "a.[Mth] >= '2024-01-01'" -> ("Mth", ">=", "'2024-01-01'")
 _COMPARE = re.compile(r"\b([A-Za-z_]\w*)\]?\s*(=|<>|!=|>=|<=|>|<)\s*(N?'(?:[^']|'')*'|-?\d+(?:\.\d+)?)(?!\w)")
 _SUM = re.compile(r"\bSUM\(\s*(?:[A-Za-z_]\w*\.)?\[?([A-Za-z_]\w*)\]?\s*\)", re.I)
@@ -146,34 +146,57 @@ def audit_literal_types(name: str, df: pl.DataFrame, col: str, checker: SqlCheck
     )
 
 
-def audit_company_consistency(name: str, df: pl.DataFrame, col: str, checker: SqlChecker, max_bad: int) -> AuditResult:
-    """An instruction that names company N gets SQL whose literal company filters are all N."""
+def _company_literals(checker: SqlChecker, sqls: tuple[str, ...]) -> set[int]:
+    """Company numbers the statements pin with a literal (``APCo = 2``) on a company column of their objects."""
     memo = catalog_memo(checker.catalog)
-    asked = mismatched = 0
+    got: set[int] = set()
+    for sql in sqls:
+        company_cols = {c.lower() for o in _objects(checker, sql) if (c := memo.company_column(o.name))}
+        got |= {int(lit) for c, op, lit in _comparisons(sql) if op == "=" and c.lower() in company_cols
+                and lit.isdigit()}  # fmt: skip
+    return got
+
+
+def audit_company_consistency(name: str, df: pl.DataFrame, col: str, checker: SqlChecker, max_bad: int) -> AuditResult:
+    """An instruction that names company N gets SQL whose literal company filters are all N.
+
+    Also counted (a figure, not blocking): answers to questions naming no company that pin one anyway
+    instead of a parameter (``@APCo``).
+    """
+    asked = mismatched = unasked = invented = 0
     failures = []
-    for rid, ins, text in zip(_ids(df), df["instruction"].to_list(), texts(df, col), strict=True):
-        want = company_numbers(ins)
-        if len(want) != 1:
-            continue
+    inputs = df["input"].to_list() if "input" in df.columns else [""] * df.height
+    for rid, ins, given, text in zip(_ids(df), df["instruction"].to_list(), inputs, texts(df, col), strict=True):
         sqls = checker.extract(text)
         if not sqls:
             continue
+        # the company asked for: named in the instruction, or pinned by the user's own SQL in the input
+        want = company_numbers(ins) or (_company_literals(checker, checker.extract(given)) if given else set())
+        got = _company_literals(checker, sqls)
+        if not want:
+            unasked += 1
+            invented += bool(got)
+            continue
+        if len(want) != 1:
+            continue
         asked += 1
-        got = set()
-        for sql in sqls:
-            objs = _objects(checker, sql)
-            company_cols = {c.lower() for o in objs if (c := memo.company_column(o.name))}
-            got |= {int(lit) for c, op, lit in _comparisons(sql) if op == "=" and c.lower() in company_cols
-                    and lit.isdigit()}  # fmt: skip
         if got - want:
             mismatched += 1
             failures.append({"id": rid, "asked": sorted(want), "filtered": sorted(got)})
+    metrics = {
+        "records_naming_a_company": asked,
+        "other_company_filtered": mismatched,
+        "max_mismatches": max_bad,
+        "records_naming_no_company": unasked,
+        "of_which_pin_a_company_number": invented,
+    }
     return result(
         f"{name}_company_consistency",
         mismatched <= max_bad,
-        {"records_naming_a_company": asked, "other_company_filtered": mismatched, "max_mismatches": max_bad},
+        metrics,
         failures,
-        'An answer filters the company the question asked for, with that number ("for company 2" -> = 2).',
+        'An answer filters the company the question asked for, with that number ("for company 2" -> = 2); '
+        "a question naming no company is answered with a parameter (@APCo).",
     )
 
 

@@ -7,12 +7,13 @@ Records have the shape of :mod:`vgpt_dagster.datasets.sft_sources` records (re-e
 import random
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.language import column_refusal, table_refusal
 from vgpt_dagster.datasets.records import fence
 from vgpt_dagster.datasets.records import sft_record as _rec
-from vgpt_dagster.datasets.sqlgen import ObjectFacts
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, company_as_parameter
 from vgpt_dagster.datasets.sqlpool import join_query, object_queries
 from vgpt_dagster.sql.render import ident, render_select
 
@@ -47,12 +48,13 @@ def error_correction(
         if f.company:
             where_line = next(line for line in q.sql.splitlines() if line.startswith("WHERE"))
             wrong = q.sql.replace(where_line + "\n", "")
+            fixed = company_as_parameter(q.sql, f.company)  # neither the question nor its SQL names a company
             yield _rec(
                 "error_correction",
                 rng.choice(_FIX),
                 f"The query reads every company's rows. {f.name} is partitioned by {f.company}; add the company "
-            f"filter:\n\n{fence(q.sql)}",
-                [q.sql],
+                f"filter:\n\n{fence(fixed)}",
+                [fixed],
                 wrong,
             )
 
@@ -131,6 +133,7 @@ def negatives(
         for ask in rng.sample(asks, 6):
             co = re.search(r"company (\d+)", ask)
             q = object_queries(f, int(co.group(1)) - 1 if co else 0)[0]  # the company the ask names
+            q = q if co else replace(q, sql=company_as_parameter(q.sql, f.company))  # none named: a parameter
             yield _rec(
                 "negatives",
                 ask.format(x=p["fake"]),
@@ -142,7 +145,8 @@ def negatives(
         if f is None:
             continue
         real = [ident(c) for c in cp["real_columns"]]
-        good = render_select(list(dict.fromkeys([*_key_cols(f), *real])), f.name, where=f.company_where(), top=100)
+        where = [f"{ident(f.company)} = @{f.company}"] if f.company else []  # the asks name no company
+        good = render_select(list(dict.fromkeys([*_key_cols(f), *real])), f.name, where=where, top=100)
         for ask in ("Select {c} from {t}.", "What is {t}.{c}?", "Show {c} for each row of {t}."):
             yield _rec(
                 "negatives",
@@ -155,6 +159,7 @@ def negatives(
         if f is None:
             continue
         q = object_queries(f, 0)[0]
+        q = replace(q, sql=company_as_parameter(q.sql, f.company))  # "Query the apth table." names no company
         yield _rec(
             "negatives",
             f"Query the {v['variant']} table.",

@@ -6,12 +6,13 @@ output contains, validated by the analyzer before the record is kept).
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.records import fence
 from vgpt_dagster.datasets.records import sft_record as _rec
 from vgpt_dagster.datasets.sft_corrections import error_correction, negatives  # the "wrong -> right" pools
-from vgpt_dagster.datasets.sqlgen import ObjectFacts
+from vgpt_dagster.datasets.sqlgen import ObjectFacts, company_as_parameter
 from vgpt_dagster.datasets.sqlpool import join_query, object_queries
 
 _ASK = (
@@ -114,11 +115,19 @@ def schema_knowledge(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
             )
 
 
+def _unasked(sql: str, catalog: Catalog, a: str, b: str) -> str:
+    """A join answer for a question that names no company: both company filters as parameters."""
+    for name in (a, b):
+        sql = company_as_parameter(sql, catalog.company_column(name))
+    return sql
+
+
 def join_patterns(joins: list[tuple[str, str]], catalog: Catalog, rng: random.Random) -> Iterator[dict]:
     for k, (a, b) in enumerate(joins):
         pairs = catalog.join_keys(a, b)
         on = " AND ".join(f"{a}.{x} = {b}.{y}" for x, y in pairs)
         q = join_query(catalog, a, b, k)
+        q = replace(q, sql=_unasked(q.sql, catalog, a, b))  # "How do I join ..." names no company
         yield _rec(
             "join_patterns",
             f"How do I join {a} and {b}?",
@@ -148,6 +157,7 @@ def join_patterns(joins: list[tuple[str, str]], catalog: Catalog, rng: random.Ra
             [q2.sql],
         )
         lq = join_query(catalog, a, b, k, kind="LEFT")
+        lq = replace(lq, sql=_unasked(lq.sql, catalog, a, b))
         yield _rec(
             "join_patterns", f"How do I find {a} rows that have no {b} rows?", f"{fence(lq.sql)}\n\n{lq.note}", [lq.sql]
         )
@@ -158,6 +168,7 @@ def business_context(facts: list[ObjectFacts], catalog: Catalog, rng: random.Ran
     for f in facts:
         by_module.setdefault(f.obj.module or "?", []).append(f)
         q = object_queries(f, 1)[0]
+        q = replace(q, sql=company_as_parameter(q.sql, f.company))  # the questions below name no company
         yield _rec(
             "business_context",
             f"What is {f.name} used for in Viewpoint Vista?",

@@ -49,6 +49,18 @@ def literal(col: Column, i: int = 0) -> str | None:
     return None
 
 
+def company_as_parameter(sql: str, column: str | None) -> str:
+    """``APCo = 1`` -> ``APCo = @APCo``: for a question that names no company, the answer must not invent one.
+
+    Examples:
+        >>> company_as_parameter("SELECT 1 FROM APTH a WITH (NOLOCK) WHERE a.APCo = 2", "APCo")
+        'SELECT 1 FROM APTH a WITH (NOLOCK) WHERE a.APCo = @APCo'
+    """
+    if not column:
+        return sql
+    return re.sub(rf"(?<![\w@])((?:\w+\.)?{re.escape(column)}) = \d+\b", rf"\1 = @{column}", sql)
+
+
 # Numeric columns that add up (money, hours, units); rates, percentages and factors never do.
 _ADDITIVE_TYPES = frozenset({"bDollar", "money", "bHrs", "bUnits", "smallmoney"})
 _ADDITIVE_NAME = re.compile(

@@ -59,6 +59,8 @@ def test_the_company_asked_for_is_the_company_filtered(built, checker):
     for step, name in (("sft", "sft_company_consistency"), ("dpo", "dpo_chosen_company_consistency")):
         m = _metric(built, step, name)
         assert m["records_naming_a_company"] > 0 and m["other_company_filtered"] == 0, (step, m)
+    m = _metric(built, "dpo", "dpo_chosen_company_consistency")  # "What is in the X table?" invents no company
+    assert m["records_naming_no_company"] > 0 and m["of_which_pin_a_company_number"] == 0
     wrong = _sft(
         [
             (
