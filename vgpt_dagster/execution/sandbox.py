@@ -57,6 +57,8 @@ _TEXT_TYPES = ("char", "varchar", "nchar", "nvarchar", "text", "ntext", "sysname
 _DATE_TYPES = {"date": "DATE", "smalldatetime": "TIMESTAMP", "datetime": "TIMESTAMP", "datetime2": "TIMESTAMP"}
 _BLOB_TYPES = ("binary", "varbinary", "image", "timestamp", "rowversion")
 BLOCK_SIZE = 16384
+# One-letter key codes, Vista's common ones first (EDLType E/D/L, Active, Posted, Open/Closed, Y/N ...)
+_CODE_ALPHABET = "EDLAPSOCYNIRTBFGHJKMQUVWXZ0123456789"
 _MAX_REFERENCES = 6  # foreign-key-like column sets filled from other tables, per table
 
 
@@ -166,7 +168,7 @@ class _Generator:
             return str(uuid.UUID(int=(hash_int(col.name) << 32) + d))
         width = col.max_length if col.max_length and col.max_length > 0 else 30
         if width == 1:
-            return "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d % 36]
+            return _CODE_ALPHABET[d % len(_CODE_ALPHABET)]
         token = f"{_stem(col.name)}{d + 1}"
         return token if len(token) <= width else str(d + 1)
 
@@ -290,7 +292,7 @@ class _Generator:
         if col.data_type == "bYN" or (width == 1 and name.endswith("YN")):
             return rng.choice("YN")
         if width == 1:
-            return rng.choice("AIDCNOPY" if "Status" in name else "ABCNOPY")
+            return rng.choice("AIDCNOPY" if "Status" in name else _CODE_ALPHABET[:12])
         text = f"{name} {rng.randint(1, 9)}"
         return text[:width] if len(text) > width else text
 
@@ -313,11 +315,11 @@ class _Generator:
         p, s = (19, 4) if t == "money" else (10, 4) if t == "smallmoney" else (col.precision or 18, col.scale or 0)
         if not col.precision and t in ("decimal", "numeric"):
             p, s = 18, 2
-        top = min(10 ** (p - s) - 1, 10000)
+        top = min(10 ** (p - s) - 1, 50000)
         if self.variant.adversarial and rng.random() < 0.4:
-            v = rng.choice((0, 0, 1000, top, -250))
+            v = rng.choice((0, 0, 1000, 10000, min(top, 10000.01), -250))
         else:
-            v = rng.uniform(0, top)
+            v = min(10 ** rng.uniform(0, 4.7), top)  # 1 .. 50,000, most in the hundreds and thousands
         return Decimal(str(round(v, min(s, 2)))).quantize(Decimal(1).scaleb(-s)) if s else Decimal(int(v))
 
 
