@@ -3,7 +3,8 @@
 Layout of a store folder::
 
     objects.parquet       name, kind, base_table, module, description
-    columns.parquet       object, name, data_type, base_type, nullable, ordinal, max_length, precision, scale, is_identity
+    columns.parquet       object, name, data_type, base_type, nullable, ordinal, max_length, precision, scale,
+                          is_identity
     keys.parquet          object, name, kind, columns (list of str)
     foreign_keys.parquet  name, parent, parent_columns, child, child_columns
     observed_joins.parquet left, right, left_columns, right_columns, uses, objects (absent in older stores)
@@ -125,7 +126,8 @@ def read_catalog(folder: Path) -> Catalog:
     if manifest.get("format") != STORE_FORMAT:
         raise CatalogError(
             f"{folder / 'manifest.json'}: not a catalog store (format {manifest.get('format')!r}, expected "
-            f"{STORE_FORMAT!r}). Rebuild it with `dagster asset materialize -m vgpt_dagster.definitions --select vista_schema`."
+            f"{STORE_FORMAT!r}). Rebuild it with "
+            "`dagster asset materialize -m vgpt_dagster.definitions --select vista_schema`."
         )
     try:
         frames = {
