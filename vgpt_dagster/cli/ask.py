@@ -51,7 +51,7 @@ def run_ask(args) -> int:
         raise VgptError('the question is empty; pass it in quotes: vgpt ask "Does APTH exist?"')
     paths = ProjectPaths.from_env()
     overrides = {"profile": args.profile} if args.profile else None
-    cfg, served, catalog = prepare(paths, overrides, args.adapter, args.require_promoted or None)
+    cfg, served, catalog = _prepare_or_catalog_only(paths, overrides, args, question, prepare)
     if len(question) > cfg.limits.max_question_chars:
         raise VgptError(
             f"the question has {len(question)} characters; the limit is {cfg.limits.max_question_chars} "
@@ -59,12 +59,9 @@ def run_ask(args) -> int:
         )
     engine = Engine(paths, cfg, served, catalog)
     options = AskOptions(retrieval=not args.no_retrieval, guard=not args.no_guard)
-    from vgpt_dagster.serving.schema_answers import answer_schema_question
-    from vgpt_dagster.validation.intent import classify_question
-
-    if answer_schema_question(classify_question(question, catalog), catalog) is None:
-        engine.load()  # schema questions never load the model
-    answer = engine.ask(question, options)
+    answer = engine.catalog_answer(question, options)  # schema questions never load the model
+    if answer is None:
+        answer = engine.load().ask(question, options)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -72,3 +69,22 @@ def run_ask(args) -> int:
     if not served.promoted and answer.source == "model":
         print(f"\n[{served.reason}]", file=sys.stderr)
     return 0
+
+
+def _prepare_or_catalog_only(paths, overrides, args, question, prepare):
+    """The served model; with no adapter at all a schema question is still answered from the catalog."""
+    from vgpt_dagster.catalog.load import load_default_catalog
+    from vgpt_dagster.serving.config import load_serving_config
+    from vgpt_dagster.serving.promoted import ServedModel, ServingError
+    from vgpt_dagster.serving.schema_answers import answer_schema_question
+    from vgpt_dagster.validation.intent import classify_question
+
+    try:
+        return prepare(paths, overrides, args.adapter, args.require_promoted or None)
+    except ServingError as err:
+        if args.adapter or args.require_promoted:
+            raise
+        cfg, catalog = load_serving_config(paths, overrides), load_default_catalog(paths=paths)
+        if answer_schema_question(classify_question(question, catalog), catalog) is None:
+            raise
+        return cfg, ServedModel("none", cfg.profile_name, None, reason=f"no model loaded: {err}"), catalog

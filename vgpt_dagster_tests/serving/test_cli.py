@@ -49,3 +49,16 @@ def test_ask_sql_question_goes_through_the_model_and_the_guard(root_env, capsys,
 def test_refusals_exit_2_with_the_reason(root_env, capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_schema_questions_need_no_trained_model(tmp_path, monkeypatch, capsys, full_catalog):
+    from vgpt_dagster_tests.conftest import make_project
+
+    root = make_project(tmp_path / "fresh")  # a fresh clone: no adapter, no report
+    monkeypatch.setenv("VGPT_ROOT", str(root.root))
+    assert main(["ask", "Which column holds the company in JCJM?", "--profile", "tiny", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"] == "catalog" and out["facts"][0]["value"] == full_catalog.company_column("JCJM")
+    assert out["model"]["status"] == "none" and "no model loaded" in out["model"]["note"]
+    assert main(["ask", "Show unpaid AP invoices for company 1", "--profile", "tiny"]) == 2
+    assert "has no adapter" in capsys.readouterr().err
