@@ -305,6 +305,13 @@ def _build_scope(snode: exp.Expression, parent: "Scope | None", w: _Walk) -> Sco
     for key in alias_targets:
         if key in scope.by_key:
             scope.by_key[key].write = True
+    for t in snode.args.get("tables") or ():  # DELETE bJCID FROM deleted WHERE ...: the target joins implicitly
+        if isinstance(t, exp.Table) and t.name.lower() not in scope.by_key:
+            src = w.sources[id(t)] = w.table(t)
+            src.write = True
+            w.skip.discard(id(t))
+            scope.sources.append(src)
+            scope.by_key.setdefault(src.key, src)
     return scope
 
 

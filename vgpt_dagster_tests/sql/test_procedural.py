@@ -171,8 +171,14 @@ def test_sql_corpus_mines_selects_inside_modules(full_catalog):
         ("CREATE PROCEDURE dbo.p (@co bCompany) AS\nupdate #e set Hrs = 1 from (select APCo from #e) a\n"
          "join (select APCo from #e) b on a.APCo = b.APCo join dbo.vfAPX(@co) on vfAPX.APCo = a.APCo",
          {"temp": ("#e",), "derived": None, "function": ("vfAPX",)}),
+        # DELETE t FROM deleted WHERE deleted.k = t.k: the target is a source of the query, not an unknown alias
+        ("CREATE TRIGGER dbo.btAPTHd ON dbo.bAPTH FOR DELETE AS\n"
+         "delete bAPTD from deleted where deleted.APCo = bAPTD.APCo and deleted.Mth = bAPTD.Mth\n"
+         "delete from bAPTL from deleted d where bAPTL.APCo = d.APCo and bAPTL.APTrans = d.APTrans",
+         {"catalog": ("bAPTD", "bAPTL"), "pseudo": ("deleted",)}),
     ],
-    ids=["delete-without-from", "temp-qualifier", "created-and-external", "function-and-derived-joins"],
+    ids=["delete-without-from", "temp-qualifier", "created-and-external", "function-and-derived-joins",
+         "delete-target-joins-implicitly"],
 )  # fmt: skip
 def test_real_code_constructs_bind_without_false_findings(full_catalog, sql, objects):
     a = analyze(sql, full_catalog, require_select=False)
