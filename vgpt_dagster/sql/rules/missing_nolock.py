@@ -11,7 +11,8 @@ Examples:
     >>> from vgpt_dagster.sql.analyze import analyze
     >>> from vgpt_dagster.catalog.model import Catalog
     >>> cat = Catalog.from_records(None, [{"ObjectName": "APTH", "ColumnName": "APCo"}])
-    >>> [f.message for f in analyze("SELECT * FROM APTH h WHERE h.APCo = 1", cat).findings if f.rule == "missing_nolock"]
+    >>> a = analyze("SELECT * FROM APTH h WHERE h.APCo = 1", cat)
+    >>> [f.message for f in a.findings if f.rule == "missing_nolock"]
     ['APTH h is read without WITH (NOLOCK); write APTH h WITH (NOLOCK).']
 """
 
