@@ -22,7 +22,9 @@ def register(sub) -> None:
     check = ssub.add_parser(
         "check",
         help="parse errors, non-SELECT statements, unknown objects/columns, NOLOCK, join keys, company filter",
-        description="Analyse one statement or a script. Exit 0 when there is no error-level finding, 1 otherwise, "
+        description="Analyse one statement, a script or a whole procedure/trigger/function/view file (every data "
+        "statement inside is checked at its own line; a per-file report follows). "
+        "Exit 0 when there is no error-level finding, 1 otherwise, "
         "2 for usage errors.",
     )
     check.add_argument("sql", nargs="?", metavar="SQL", help="the SQL text (quote it); or use -f")
