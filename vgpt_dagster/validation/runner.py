@@ -39,7 +39,12 @@ def judged_subset(suite: Suite, cfg: ValidationConfig, profile_name: str, on_cud
     for cat, n in sub.per_category.items():
         keep.update(c.id for c in [c for c in main if c.category == cat][:n])
     cases = tuple(c for c in suite.cases if c.id in keep)  # suite order kept
-    note = {"profile": profile_name, "per_category": dict(sub.per_category), "cases": len(cases), "of": len(suite.cases)}
+    note = {
+        "profile": profile_name,
+        "per_category": dict(sub.per_category),
+        "cases": len(cases),
+        "of": len(suite.cases),
+    }
     return Suite(cases, {**suite.meta, "subset": note})
 
 
