@@ -75,6 +75,18 @@ def write_jsonl_atomic(path: Path, rows: Iterable[dict]) -> Path:
     return Path(path)
 
 
+def write_figure_atomic(fig: Any, path: Path, dpi: int = 100) -> Path:
+    """Save a matplotlib figure as PNG atomically and close it (a plot shown in the Dagster UI)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return Path(path)
+
+
 def write_parquet_atomic(df: Any, path: Path) -> Path:
     """Write a polars DataFrame to Parquet atomically."""
     with atomic_path(path) as tmp:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from vgpt_dagster.artifacts import write_json_atomic, write_text_atomic
+from vgpt_dagster.artifacts import write_figure_atomic, write_json_atomic, write_text_atomic
 from vgpt_dagster.errors import MissingUpstreamError
 from vgpt_dagster.paths import ProjectPaths
 
@@ -128,12 +128,7 @@ def plot_ablation(rows: dict[str, dict], path: Path) -> Path:
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return write_figure_atomic(fig, path)
 
 
 def _validate(paths, profile, adapter, suite, catalog, cfg, label):

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from vgpt_dagster.artifacts import write_jsonl_atomic, write_text_atomic
+from vgpt_dagster.artifacts import write_figure_atomic, write_jsonl_atomic, write_text_atomic
 
 LOSS_KEYS = ("loss", "eval_loss")
 
@@ -30,12 +30,7 @@ def plot_loss_curve(log_history: list[dict], path: Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return write_figure_atomic(fig, path)
 
 
 def write_model_card(

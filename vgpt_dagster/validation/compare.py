@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vgpt_dagster.artifacts import atomic_path, write_json_atomic, write_text_atomic
+from vgpt_dagster.artifacts import write_figure_atomic, write_json_atomic, write_text_atomic
 from vgpt_dagster.errors import ValidationError
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.report import ValidationReport
@@ -176,10 +176,7 @@ def write_comparison(cmp: Comparison, reports_dir: Path, name: str = "model_comp
     ax.legend()
     ax.set_title("Validation by checkpoint")
     fig.tight_layout()
-    with atomic_path(reports_dir / f"{name}.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    out["png"] = reports_dir / f"{name}.png"
+    out["png"] = write_figure_atomic(fig, reports_dir / f"{name}.png")
     return out
 
 
