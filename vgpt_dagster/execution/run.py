@@ -224,8 +224,9 @@ class SandboxConnection:
             from vgpt_dagster.errors import ValidationError  # noqa: PLC0415
 
             raise ValidationError(
-                f"{path}: sandbox database not found. Build it with `vgpt sql sandbox build` or materialize "
-                "the `vista_sandbox` asset."
+                f"{path}: sandbox database not found. Materialize the `vista_sandbox` asset (`dagster asset "
+                "materialize -m vgpt_dagster.definitions --select vista_sandbox`), or run `vgpt sql run` once "
+                "without --sandbox: it builds the default sandbox."
             )
         self.timeout_s, self.row_cap = timeout_s, row_cap
         self._duckdb = duckdb

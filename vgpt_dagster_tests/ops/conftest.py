@@ -312,13 +312,13 @@ def copy_project(src: ProjectPaths, dest: Path) -> ProjectPaths:
 @pytest.fixture(scope="package")
 def built(cli_built, tmp_path_factory):
     """A copy of the CLI tests' project (catalog, datasets, base model, SFT + DPO v3 adapters), plus the KTO
-    data and the eval suite."""
+    data, the eval suite and the execution sandbox (every validation asset reads it)."""
     src, _, _, proc = cli_built
     assert proc.returncode == 0, output(proc)[-3000:]
     base = tmp_path_factory.mktemp("faults")
     project = copy_project(src, base / "project")
     home = make_dagster_home(base / "dagster_home")
     env = run_env(project, home)
-    prep = dagster_cli(["asset", "materialize", "--select", "kto_dataset,eval_suite"], env)
+    prep = dagster_cli(["asset", "materialize", "--select", "kto_dataset,eval_suite,vista_sandbox"], env)
     assert prep.returncode == 0, output(prep)[-3000:]
     return project, home, env

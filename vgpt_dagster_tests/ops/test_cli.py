@@ -157,7 +157,7 @@ def test_run_config_file_overrides_the_gpu_resource_and_a_stage_hyperparameter(c
 def test_nightly_revalidation_job_from_the_cli(cli_built):
     project, _, env, built = cli_built
     assert built.returncode == 0
-    prep = dagster_cli(["asset", "materialize", "--select", "kto_dataset,kto_adapter,eval_suite"], env)
+    prep = dagster_cli(["asset", "materialize", "--select", "kto_dataset,kto_adapter,eval_suite,vista_sandbox"], env)
     assert prep.returncode == 0, output(prep)[-4000:]
     proc = dagster_cli(["job", "execute", "-j", "nightly_revalidation"], env)
     assert proc.returncode == 0, output(proc)[-4000:]

@@ -39,6 +39,7 @@ GPU_UPSTREAM = [
     "kto_dataset",
     "base_model",
     "eval_suite",
+    "vista_sandbox",
 ]
 
 RUN_DETAILS = """
@@ -105,7 +106,7 @@ def test_launch_run_rejects_a_bad_resource_value(dagster_dev):
 
 @pytest.fixture(scope="module")
 def gpu_upstream(dagster_dev):
-    """The catalog, datasets, tiny base model and eval suite in the served project, built through GraphQL."""
+    """The catalog, datasets, tiny base model, eval suite and sandbox in the served project, built through GraphQL."""
     run_id = launch_assets(dagster_dev, GPU_UPSTREAM)
     assert wait_for_run(dagster_dev, run_id) == "SUCCESS", dagster_dev.tail()
     return run_id

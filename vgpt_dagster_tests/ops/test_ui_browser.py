@@ -91,6 +91,18 @@ def _graph_clip(page, pad: int = 40) -> dict:
     return {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
 
 
+def _scrolled_text(page, steps: int = 30) -> str:
+    """The page's text as a reader scrolling it top to bottom sees it (every row of a virtualised list)."""
+    size = page.viewport_size
+    page.mouse.move(size["width"] / 2, size["height"] * 0.6)
+    seen = [page.inner_text("body")]
+    for _ in range(steps):
+        page.mouse.wheel(0, size["height"] // 2)
+        page.wait_for_timeout(150)
+        seen.append(page.inner_text("body"))
+    return "\n".join(seen)
+
+
 def test_asset_graph_materialize_and_markdown_metadata_in_chromium(dagster_dev, page):
     from playwright.sync_api import expect
 
@@ -115,7 +127,7 @@ def test_asset_graph_materialize_and_markdown_metadata_in_chromium(dagster_dev, 
     # -- the catalog lists every asset by its full name --------------------------------------------------
     page.goto(f"{url}/assets", wait_until="networkidle")
     expect(page.get_by_text("model_comparison", exact=True).first).to_be_visible()
-    catalog_text = page.inner_text("body")
+    catalog_text = _scrolled_text(page)  # the list is virtualised: rows render only when scrolled into view
     missing = [a for a in all_assets if a not in catalog_text]
     assert not missing, f"assets missing from the catalog page: {missing}"
 
