@@ -101,19 +101,9 @@ class _ProgressCallback:
 
 def check_dataset_audit(stage: str, dataset_dir: Path) -> None:
     """Refuse to train on a dataset whose last build recorded a failed blocking audit (CLI and assets alike)."""
-    from vgpt_dagster.artifacts import read_manifest
-    from vgpt_dagster.errors import DatasetError
+    from vgpt_dagster.datasets.io import require_audited
 
-    folder = Path(dataset_dir)
-    manifest = read_manifest(folder) if (folder / "manifest.json").is_file() else {}
-    if manifest.get("audits_passed") is False:
-        failed = ", ".join(manifest.get("failed_audits", [])) or "see the manifest"
-        kind = DATASET_KIND[stage]
-        raise DatasetError(
-            f"{folder}/manifest.json records failed blocking audits ({failed}); {stage} training refuses this "
-            f"data. See the {kind}_dataset asset checks in the UI (or `vgpt data audit`), fix the data or config, "
-            f"and rebuild it (`vgpt data build {kind}` or re-materialize {kind}_dataset)."
-        )
+    require_audited(dataset_dir, DATASET_KIND[stage], f"{stage} training")
 
 
 def check_inputs(
