@@ -1,13 +1,13 @@
 """The app in process with the real engine: requests while loading, the API key, a model that failed to load."""
 
 import threading
-import time
 
 import pytest
 from fastapi.testclient import TestClient
 
 from vgpt_dagster.serving.engine import Engine, prepare
 from vgpt_dagster.serving.server import ServerState, create_app
+from vgpt_dagster_tests.ops.conftest import wait_until
 
 pytestmark = pytest.mark.slow  # uses the micro model + LoRA fixture
 
@@ -15,9 +15,7 @@ ASK = {"model": "vgpt-vista", "messages": [{"role": "user", "content": "Does APT
 
 
 def _wait_ok(c: TestClient) -> None:
-    deadline = time.monotonic() + 120
-    while c.get("/health").status_code != 200 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: c.get("/health").status_code == 200, "the app to finish loading", poll=0.2)
 
 
 def test_requests_while_loading_get_503_then_answers(served_root):
@@ -55,9 +53,7 @@ def test_a_model_that_failed_to_load_is_reported_not_crashed(served_root):
     cfg, served, catalog = prepare(served_root)
     broken = served.__class__(**{**served.to_dict(), "profile": "no-such-profile"})
     with TestClient(create_app(ServerState(cfg, lambda: Engine(served_root, cfg, broken, catalog).load()))) as c:
-        deadline = time.monotonic() + 60
-        while c.get("/health").json()["status"] == "loading" and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until(lambda: c.get("/health").json()["status"] != "loading", "the failed load to be reported", poll=0.1)
         health = c.get("/health")
         assert health.status_code == 503 and "no-such-profile" in health.json()["error"]
         r = c.post("/v1/chat/completions", json=ASK)

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import openai
@@ -16,6 +15,7 @@ import yaml
 from vgpt_dagster.catalog.load import load_default_catalog
 from vgpt_dagster.sql.analyze import analyze
 from vgpt_dagster.sql.extract import extract_sql
+from vgpt_dagster_tests.ops.conftest import wait_until
 
 MODEL = "vgpt-vista"
 pytestmark = pytest.mark.slow  # builds a micro model + LoRA, then starts a real server (about a minute)
@@ -50,19 +50,21 @@ def server(served_root):
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    status = None
-    while time.monotonic() < deadline and proc.poll() is None:
+
+    def healthy() -> bool:
         try:
-            status = httpx.get(f"{base}/health", timeout=2)
-            if status.status_code == 200:
-                break
+            return httpx.get(f"{base}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    if status is None or status.status_code != 200:
+            return False
+
+    def log() -> str:  # only once the process has ended: reading a live pipe would block
+        return proc.stdout.read() if proc.stdout and proc.poll() is not None else "(still running)"
+
+    try:
+        wait_until(healthy, "vgpt serve to become healthy", alive=lambda: proc.poll() is None, details=log, poll=0.5)
+    except AssertionError:
         proc.kill()
-        pytest.fail(f"vgpt serve did not become healthy: {proc.stdout.read() if proc.stdout else ''}")
+        raise
     yield base, proc
     proc.terminate()
     try:
