@@ -13,20 +13,9 @@ from vgpt_dagster.validation.judge import Verdict
 from vgpt_dagster.validation.metrics import compute_metrics
 from vgpt_dagster.validation.report import ValidationReport, read_report, report_markdown, write_report
 from vgpt_dagster.validation.runner import execute_answers
+from vgpt_dagster_tests.execution.cases import UNPAID_AP
 
-CASE = Case(
-    "s-1",
-    "main",
-    "sql_generation",
-    "sql",
-    "Unpaid AP invoices for company 1",
-    objects_must_use=("APTH",),
-    columns_must_use=("APTH.OpenYN",),
-    sql_expected=True,
-    company_filter_required=True,
-    company=1,
-    filters=("OpenYN = 'Y'",),
-)
+CASE = UNPAID_AP
 RIGHT = "```sql\nSELECT APCo, Mth, APTrans, OpenYN FROM APTH WITH (NOLOCK) WHERE APCo = 1 AND OpenYN = 'Y'\n```"
 WRONG = RIGHT.replace("OpenYN = 'Y'", "OpenYN = 'N'")
 

@@ -160,21 +160,10 @@ def test_vista_sandbox_asset_materializes_with_the_oracle_check(tmp_path, full_c
 
 def _suite_sample():
     from vgpt_dagster.validation.cases import Case
+    from vgpt_dagster_tests.execution.cases import UNPAID_AP
 
     return [
-        Case(
-            "s-1",
-            "main",
-            "sql_generation",
-            "sql",
-            "Unpaid AP invoices for company 1",
-            objects_must_use=("APTH",),
-            columns_must_use=("APTH.OpenYN",),
-            sql_expected=True,
-            company_filter_required=True,
-            company=1,
-            filters=("OpenYN = 'Y'",),
-        ),
+        UNPAID_AP,
         Case(
             "j-1",
             "main",
