@@ -146,9 +146,10 @@ class DatasetsConfig(StrictModel):
     min_join_evidence_share: float = pydantic.Field(1.0, ge=0, le=1)  # joins backed by FK/observed/header-detail
     max_literal_type_errors: int = pydantic.Field(0, ge=0)
     max_company_mismatches: int = pydantic.Field(0, ge=0)  # "for company 2" answered with another company
-    judge_sample_per_category: int = pydantic.Field(8, ge=0)  # DPO/KTO records judged per category (0 = off)
-    # The judge audits warn by default: the judge (validation/judge.py) is still learning free questions.
-    judge_audit_blocking: bool = False
+    judge_sample_per_category: int = pydantic.Field(64, ge=0)  # DPO/KTO records judged per category (0 = off)
+    # Every sampled chosen/desirable answer must pass the validation judge on its own prompt and every
+    # rejected/undesirable one must fail it; false makes these two audits warn instead of block.
+    judge_audit_blocking: bool = True
     # KTO
     kto_size: int = pydantic.Field(3000, ge=2)
     kto_desirable_share: float = pydantic.Field(0.6, gt=0, lt=1)

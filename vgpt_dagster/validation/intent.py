@@ -121,9 +121,21 @@ _HAS_COLUMN = re.compile(
     re.IGNORECASE,
 )
 _DOTTED = re.compile(r"(?<![A-Za-z0-9_.])(?:dbo\.)?([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)")
-_SELECT_COLS = re.compile(r"\bselect\s+([A-Za-z_][A-Za-z0-9_, ]*?)\s+from\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_SELECT_COLS = re.compile(
+    r"\bselect\s+(?:(?:of|the)\s+)*([A-Za-z_*][A-Za-z0-9_, ]*?)(?:,?\s+and\s+more)?\s+from\s+([A-Za-z_][A-Za-z0-9_]*)",
+    re.IGNORECASE,
+)
+_COL_LIST = re.compile(r"\b([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)+)(?:,?\s+and\s+more)?\s+from\s+([A-Za-z_]\w*)", re.I)
+_COL_SEP = re.compile(r"\s*,\s*|\s+and\s+")
+# A quoted token right after a comparison is a literal ("Approve = 'N'", "LIKE 'AP%'", "IN ('A', 'B')").
+_LITERAL_BEFORE = re.compile(r"(?:=|<>|!=|<|>|\blike|\bin\s*\((?:\s*'[^']*'\s*,)*)\s*$", re.IGNORECASE)
 _COMPANY = re.compile(r"\b(?:company|co|[A-Z]{2}Co)\s*(?:#|no\.?|number|=)?\s*(\d{1,3})\b", re.IGNORECASE)
-_INLINE_SQL = re.compile(r"\b(?:SELECT|UPDATE|DELETE|INSERT)\b[\s\S]*")  # upper case: SQL, not prose
+# Inline SQL in a question: upper-case keywords with the clause that makes them a statement ("SELECT a FROM t",
+# "UPDATE t SET", "DELETE FROM", "INSERT INTO"); "I want a SELECT of the number of ..." is prose about SQL.
+_INLINE_SQL = re.compile(
+    r"\b(?:SELECT\s+(?!(?:of|a|an|the|that|this|statement|query|for|to|which|on|with)\b)[^.?!]*?\b(?i:from)\b"
+    r"|UPDATE\s+\S+\s+(?i:set)\b|DELETE\s+(?i:from)\b|INSERT\s+(?i:into)\b)[\s\S]*"
+)
 _MNEMONIC = re.compile(r"(?:[bv]?[A-Z]{2}[A-Za-z0-9_]{1,40})")
 _BUSINESS_WORDS = re.compile(
     r"\b(invoices?|vendors?|customers?|jobs?|employees?|payments?|checks?|timecards?|hours|costs?|contracts?|"
@@ -233,7 +245,10 @@ def _column_mentions(text: str, catalog: Catalog) -> list[tuple[str, str]]:
     pairs += [(m.group(2), m.group(1)) for m in _DOTTED.finditer(text) if catalog.resolve(m.group(1))]
     m = _SELECT_COLS.search(text)
     if m and catalog.resolve(m.group(2)):
-        pairs += [(c.strip(), m.group(2)) for c in m.group(1).split(",") if c.strip() and c.strip() != "*"]
+        pairs += [(c, m.group(2)) for c in _COL_SEP.split(m.group(1).strip()) if c and c != "*"]
+    for m in _COL_LIST.finditer(text):  # "Query SMCo, SMStandardTask, Seq and more from X": X's real columns
+        obj = catalog.resolve(m.group(2))
+        pairs += [(c, m.group(2)) for c in _COL_SEP.split(m.group(1).strip()) if obj and obj.column(c)]
     return [(c, o) for c, o in pairs if re.search(r"[A-Z]", c) or catalog.column(o, c) is not None]
 
 
@@ -252,13 +267,14 @@ def _object_names(text: str, sqls: list[str], column_texts: set[str], catalog: C
     """Names the question treats as objects, in order of appearance."""
     found: list[tuple[int, str]] = []
     for m in re.finditer(_QUOTED, text):
-        found.append((m.start(), _strip(m.group(1))))
+        if not _LITERAL_BEFORE.search(text[: m.start()]):  # "where Approve = 'N'": a value, not a name
+            found.append((m.start(), _strip(m.group(1))))
     for pat in _OBJECT_PATTERNS:
         for m in pat.finditer(text):
             found += [(m.start(g), m.group(g)) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
     for m in re.finditer(r"(?<![A-Za-z0-9_@#.])[A-Za-z_][A-Za-z0-9_]*", text):
         tok = m.group(0)
-        if _MNEMONIC.fullmatch(tok) and re.search(r"[A-Z].*[A-Z]", tok):
+        if (_MNEMONIC.fullmatch(tok) or tok in catalog.objects) and re.search(r"[A-Z].*[A-Z]", tok):
             found.append((m.start(), tok))
     for s in sqls:  # SQL in the question contributes its objects, not its column names
         found += [(10**6, t) for t in re.findall(r"\b(?:from|join|update|into)\s+(?:dbo\.)?\[?(\w+)", s, re.I)]
@@ -418,6 +434,15 @@ def _kind(text: str, question: str, sqls: list[str], objects: tuple[NamedObject,
     return "describe" if objects else "other"
 
 
+def _mask_columns(text: str, columns: tuple[NamedColumn, ...]) -> str:
+    """The question with its named real columns blanked, so a column called ``Datatype`` or ``Description``
+    does not read as "what data type" or "describe" (names as written, case-sensitive)."""
+    for c in columns:
+        if c.exact:
+            text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(c.text)}(?![A-Za-z0-9_])", "Col", text)
+    return text
+
+
 def classify_question(question: str, catalog: Catalog) -> QuestionIntent:
     """Read the intent of ``question`` against ``catalog`` (see the module docstring)."""
     question = question or ""
@@ -430,7 +455,7 @@ def classify_question(question: str, catalog: Catalog) -> QuestionIntent:
     objects = _objects(text, sqls, columns, catalog)
     module = _module(text, catalog)
     co = _COMPANY.search(text) or _COMPANY.search(" ".join(sqls))
-    kind = _kind(text, question, sqls, objects, module)
+    kind = _kind(_mask_columns(text, columns), question, sqls, objects, module)
     return QuestionIntent(
         question=question,
         kind=kind,

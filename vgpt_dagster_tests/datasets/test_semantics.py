@@ -133,3 +133,19 @@ def test_core_objects_weighted_and_system_objects_capped(built, catalog, cfg, ch
     assert m["core_share"] >= cfg.min_core_object_share and m["system_share"] <= cfg.max_system_object_share
     system_only = _sft([("DD forms", fence("SELECT Form FROM DDFH WITH (NOLOCK)"))])
     assert not audit_core_object_share("t", system_only, "output", checker, cfg).passed
+
+
+def test_judge_audits_block_a_preference_the_judge_disagrees_with(built, catalog, cfg):
+    """A chosen answer that refuses a real table, and a rejected one that is right, block the DPO set."""
+    from vgpt_dagster.datasets.audit_checks import ERROR, WARN
+    from vgpt_dagster.datasets.preference import audit_judge_agrees
+
+    dpo = _all(built, "dpo_v3").filter(pl.col("category") == "real_table_acceptance").head(3)
+    ok = audit_judge_agrees("dpo", dpo, "chosen", "rejected", catalog, 8, cfg.seed, ERROR)
+    assert [(a.passed, a.severity) for a in ok] == [(True, ERROR), (True, ERROR)]
+    swapped = dpo.with_columns(chosen=pl.col("rejected"), rejected=pl.col("chosen"))
+    bad = audit_judge_agrees("dpo", swapped, "chosen", "rejected", catalog, 8, cfg.seed, ERROR)
+    assert [(a.passed, a.metrics["disagreements"]) for a in bad] == [(False, 3), (False, 3)]
+    assert {f["id"] for f in bad[0].failures} == set(dpo["id"].to_list())
+    assert {a.severity for a in A.audit_dpo(swapped, catalog, cfg.model_copy(update={"judge_audit_blocking": False}))
+            if "_judge_" in a.name} == {WARN}  # fmt: skip

@@ -26,6 +26,20 @@ CASES = [
     ("Can you query the Vendors table for company 1?", "write_sql", [("Vendors", None)], None, 1),
     ("How many open jobs does company 5 have?", "business_question", [], None, 5),
     ("Thanks, that helps!", "other", [], None, None),
+    # "a SELECT of ..." is prose about SQL, not inline SQL: the object and the company are still read
+    ("I want a SELECT of the number of PMWX records per ImportId for company 1.", "write_sql", [("PMWX", "PMWX")],
+     None, 1),
+    # a quoted value after a comparison is a literal, not an invented object
+    ("Write a query for the APVC rows where Complied = 'Y' for company 3.", "write_sql", [("APVC", "APVC")], None, 3),
+    # view names that start lower-case (vrv*, ptv*) are objects; their columns named in the question are not
+    ("Write a query for the 20 most recent vrvPRPayPeriod records by PREndDate for company 3.", "write_sql",
+     [("vrvPRPayPeriod", "vrvPRPayPeriod")], None, 3),
+    # a column list before "from X": SMStandardTask is a column of SMStandardTaskLabor here (and a table elsewhere)
+    ("Query SMCo, SMStandardTask, Seq, Craft and more from SMStandardTaskLabor for company 3.", "write_sql",
+     [("SMStandardTaskLabor", "SMStandardTaskLabor")], None, 3),
+    # a column named Datatype does not make the question a data-type question
+    ("Please write T-SQL returning Datatype, Qualifier, Instance, SecurityGroup and more from DDDSPurge.",
+     "write_sql", [("DDDSPurge", "DDDSPurge")], None, None),
 ]
 
 
@@ -50,3 +64,15 @@ def test_case_only_spelling_is_flagged(full_catalog):
     assert (o.real, o.exact_spelling, o.case_only) == (True, False, True)
     (o,) = classify_question("Describe APTH", full_catalog).objects
     assert (o.exact_spelling, o.case_only) == (True, False)
+
+
+def test_sql_request_without_the_company_asked_for_fails(full_catalog):
+    """The KTO undesirable shape that used to pass: prose 'a SELECT of' hid the request and its company."""
+    from vgpt_dagster.validation.free import judge_free
+
+    q = "I want a SELECT of the number of PMWX records per ImportId for company 1."
+    sql = "SELECT ImportId, COUNT(*) AS RecordCount\nFROM PMWX WITH (NOLOCK)\n{where}GROUP BY ImportId"
+    without = judge_free(q, f"```sql\n{sql.format(where='')}\n```", full_catalog)
+    with_co = judge_free(q, f"```sql\n{sql.format(where='WHERE PMCo = 1' + chr(10))}\n```", full_catalog)
+    other_co = judge_free(q, f"```sql\n{sql.format(where='WHERE PMCo = 2' + chr(10))}\n```", full_catalog)
+    assert (without.passed, with_co.passed, other_co.passed) == (False, True, False)
