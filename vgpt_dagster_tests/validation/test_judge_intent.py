@@ -27,19 +27,39 @@ CASES = [
     ("How many open jobs does company 5 have?", "business_question", [], None, 5),
     ("Thanks, that helps!", "other", [], None, None),
     # "a SELECT of ..." is prose about SQL, not inline SQL: the object and the company are still read
-    ("I want a SELECT of the number of PMWX records per ImportId for company 1.", "write_sql", [("PMWX", "PMWX")],
-     None, 1),
+    (
+        "I want a SELECT of the number of PMWX records per ImportId for company 1.",
+        "write_sql",
+        [("PMWX", "PMWX")],
+        None,
+        1,
+    ),
     # a quoted value after a comparison is a literal, not an invented object
     ("Write a query for the APVC rows where Complied = 'Y' for company 3.", "write_sql", [("APVC", "APVC")], None, 3),
     # view names that start lower-case (vrv*, ptv*) are objects; their columns named in the question are not
-    ("Write a query for the 20 most recent vrvPRPayPeriod records by PREndDate for company 3.", "write_sql",
-     [("vrvPRPayPeriod", "vrvPRPayPeriod")], None, 3),
+    (
+        "Write a query for the 20 most recent vrvPRPayPeriod records by PREndDate for company 3.",
+        "write_sql",
+        [("vrvPRPayPeriod", "vrvPRPayPeriod")],
+        None,
+        3,
+    ),
     # a column list before "from X": SMStandardTask is a column of SMStandardTaskLabor here (and a table elsewhere)
-    ("Query SMCo, SMStandardTask, Seq, Craft and more from SMStandardTaskLabor for company 3.", "write_sql",
-     [("SMStandardTaskLabor", "SMStandardTaskLabor")], None, 3),
+    (
+        "Query SMCo, SMStandardTask, Seq, Craft and more from SMStandardTaskLabor for company 3.",
+        "write_sql",
+        [("SMStandardTaskLabor", "SMStandardTaskLabor")],
+        None,
+        3,
+    ),
     # a column named Datatype does not make the question a data-type question
-    ("Please write T-SQL returning Datatype, Qualifier, Instance, SecurityGroup and more from DDDSPurge.",
-     "write_sql", [("DDDSPurge", "DDDSPurge")], None, None),
+    (
+        "Please write T-SQL returning Datatype, Qualifier, Instance, SecurityGroup and more from DDDSPurge.",
+        "write_sql",
+        [("DDDSPurge", "DDDSPurge")],
+        None,
+        None,
+    ),
 ]
 
 
