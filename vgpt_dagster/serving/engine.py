@@ -62,6 +62,8 @@ class Answer:
     catalog_hash: str | None = None
     latency_ms: float = 0.0
     options: dict = field(default_factory=dict)
+    # Tokens the model read and wrote for this answer (both generation turns when re-asked; 0 for a catalog answer)
+    usage: dict = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -185,6 +187,13 @@ class Engine:
                 return block
         return ""
 
+    def _count_usage(self, answer: Answer, messages: list[dict], text: str) -> None:
+        """Add one generation turn's prompt and completion tokens (the answer text as the tokenizer reads it)."""
+        if self.tokenizer is None:
+            return
+        answer.usage["prompt_tokens"] += self._prompt_tokens(messages)
+        answer.usage["completion_tokens"] += len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def _check_fits(self, messages: list[dict]) -> None:
         budget = self._budget()
         if budget is not None and self.tokenizer is not None and self._prompt_tokens(messages) > budget:
@@ -251,6 +260,7 @@ class Engine:
         todo = [p for p in plans if isinstance(p, _Plan) and p.messages]
         for p, text in zip(todo, self._generate([p.messages for p in todo]), strict=True):
             p.first_text = text
+            self._count_usage(p.answer, p.messages, text)
         reask: list[tuple[_Plan, list[Repair]]] = []
         for p in todo:
             if not p.options.guard:
@@ -264,8 +274,9 @@ class Engine:
             else:
                 self._finish(p, repairs, text)
         second = self._generate([turn for _, turn in reask])
-        for (p, _), text in zip(reask, second, strict=True):
+        for (p, turn), text in zip(reask, second, strict=True):
             p.answer.reasked = True
+            self._count_usage(p.answer, turn, text)
             repairs, fixed = self._guard(p, text)
             self._finish(p, repairs, fixed)
         elapsed = round((time.perf_counter() - t0) * 1000, 1)

@@ -196,7 +196,7 @@ def _completion(answer, model: str) -> dict:
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": {**answer.usage, "total_tokens": sum(answer.usage.values())},
         "vgpt": d,
     }
 

@@ -98,6 +98,10 @@ def test_chat_completion_answers_with_guard_fields(client):
     cat = load_default_catalog()
     for sql in extra["sql"]:  # whatever SQL reaches the client has passed the analyzer
         assert analyze(sql, cat).ok, sql
+    # usage counts the prompt (system + schema block + question) and the generated tokens, re-ask included
+    u = r.usage
+    assert u.prompt_tokens > len(extra["objects_retrieved"]) * 10 and u.completion_tokens > 0
+    assert u.total_tokens == u.prompt_tokens + u.completion_tokens == sum(extra["usage"].values())
 
 
 def test_schema_question_is_answered_from_the_catalog(client):
@@ -107,6 +111,7 @@ def test_schema_question_is_answered_from_the_catalog(client):
     )
     extra = r.model_extra["vgpt"]
     assert extra["source"] == "catalog"
+    assert r.usage.total_tokens == 0  # no model call
     assert extra["facts"][0]["value"] == list(cat.business_key("APTL"))
     assert ", ".join(cat.business_key("APTL")) in r.choices[0].message.content
 
