@@ -26,9 +26,14 @@ USER_ERROR_EXIT = 2  # a VgptError (user mistake); 1 stays "crashed" (a bug or O
 LOG_KEYS = ("loss", "eval_loss", "learning_rate", "rewards/margins", "rewards/accuracies", "grad_norm")
 
 
+def _pipes_value(v):
+    """Pipes takes scalars as they are; a dict or list (e.g. the CPU matmul probe) goes as typed JSON."""
+    return {"type": "json", "raw_value": v} if isinstance(v, (dict, list, tuple)) else v
+
+
 def pipes_metadata(result) -> dict:
     """StageResult -> Pipes metadata (typed where the UI renders it better)."""
-    meta = {k: v for k, v in result.metadata().items() if v is not None}
+    meta = {k: _pipes_value(v) for k, v in result.metadata().items() if v is not None}
     folder = Path(result.out_dir)
     meta["loss_curve"] = {"type": "path", "raw_value": str(folder / "loss_curve.png")}
     meta["model_card"] = {"type": "md", "raw_value": (folder / "README.md").read_text(encoding="utf-8")}

@@ -44,6 +44,8 @@ class StageRecipe(StrictModel):
     # -- data
     cutoff_len: int = pydantic.Field(4096, ge=16)
     packing: bool = False  # SFT only
+    # SFT only: batches of similar length (transformers' length-grouped sampler), so little of each batch is padding
+    group_by_length: bool = False
     max_train_samples: int | None = pydantic.Field(None, ge=1)
     max_eval_samples: int | None = pydantic.Field(None, ge=1)
     dataloader_num_workers: int = pydantic.Field(0, ge=0)
@@ -244,7 +246,8 @@ def to_trl_config(
 
     common = training_arguments(recipe, plan, output_dir, has_eval, deepspeed)
     if recipe.stage == "sft":
-        return SFTConfig(**common, packing=recipe.packing, completion_only_loss=True)
+        sampling = "group_by_length" if recipe.group_by_length else "random"
+        return SFTConfig(**common, packing=recipe.packing, completion_only_loss=True, train_sampling_strategy=sampling)
     if recipe.stage == "dpo":
         loss_type = [recipe.pref_loss] + (["sft"] if recipe.pref_ftx > 0 else [])
         weights = [1.0, recipe.pref_ftx] if recipe.pref_ftx > 0 else None

@@ -71,6 +71,16 @@ class StageResult:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
 
 
+def _final_eval(trainer, history: list[dict]) -> dict:
+    """The eval metrics of the final weights: the trainer's own evaluation at the last step when it ran one
+    (``eval_steps`` divides ``max_steps``) and no best checkpoint was reloaded, else one more evaluation pass."""
+    step = trainer.state.global_step
+    last = next((r for r in reversed(history) if "eval_loss" in r), None)
+    if last is not None and last.get("step") == step and not trainer.args.load_best_model_at_end:
+        return {k: v for k, v in last.items() if k.startswith("eval_")}
+    return trainer.evaluate()
+
+
 def _first_last(history: list[dict], key: str) -> tuple[float | None, float | None]:
     vals = [r[key] for r in history if key in r]
     return (vals[0], vals[-1]) if vals else (None, None)
@@ -192,8 +202,8 @@ def run_stage(
     )
     ckpt = str(decision.checkpoint) if decision.checkpoint else None
     train_out = trainer.train(resume_from_checkpoint=ckpt)
-    eval_metrics = trainer.evaluate() if data.eval is not None else {}
-
+    history = list(trainer.state.log_history)
+    eval_metrics = _final_eval(trainer, history) if data.eval is not None else {}
     history = list(trainer.state.log_history)
     first, last = _first_last(history, "loss")
     rewards = {k: eval_metrics.get(f"eval_{k}", _first_last(history, k)[1]) for k in REWARD_KEYS}

@@ -115,6 +115,11 @@ def test_trl_and_lora_mapping_uses_this_trl_s_field_names():
     assert kto.loss_type == "kto" and kto.eval_strategy == "no"
     assert (kto.desirable_weight, kto.undesirable_weight) == (weights.desirable, 1.0) == (0.522727, 1.0)
     assert to_lora_config(load_recipe("sft", PATHS)).target_modules == "all-linear"
+    sft = load_recipe("sft", PATHS)
+    out = PACKAGE_ROOT / "saves" / "x"
+    assert to_trl_config(sft, plan, out, has_eval=False).train_sampling_strategy == "random"
+    grouped = sft.model_copy(update={"group_by_length": True})
+    assert to_trl_config(grouped, plan, out, has_eval=False).train_sampling_strategy == "group_by_length"
 
 
 def test_device_auto_picks_cpu_without_gpu_and_cuda_with_one():

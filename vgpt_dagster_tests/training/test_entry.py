@@ -48,6 +48,16 @@ def test_pipes_metadata_has_typed_plot_card_and_scalars(trained):
     }
     assert meta["model_card"]["type"] == "md" and "Data versions" in meta["model_card"]["raw_value"]
     assert {"device", "precision", "steps", "train_loss_first", "eval_loss", "rewards_margins", "resumed"} <= set(meta)
+    # A nested fact (the CPU matmul probe of a bf16-probing profile) must still be valid Pipes metadata: dagster_pipes'
+    # own check rejected the raw dict at the end of the first real SmolLM2 SFT run.
+    from dataclasses import replace
+
+    from dagster_pipes import _normalize_param_metadata
+
+    probed = replace(res, facts={**res.facts, "cpu_matmul_gflops": {"fp32_gflops": 108.8, "bf16_gflops": 431.4}})
+    meta = pipes_entry.pipes_metadata(probed)
+    assert meta["cpu_matmul_gflops"] == {"type": "json", "raw_value": {"fp32_gflops": 108.8, "bf16_gflops": 431.4}}
+    _normalize_param_metadata(meta, "report_asset_materialization", "metadata")  # raises on an invalid value
 
 
 def test_cli_show_recipe_and_base_errors(tmp_path, capsys, monkeypatch):

@@ -155,3 +155,16 @@ def test_dpo_curriculum_puts_hallucination_pairs_first(built):
     assert n_hall and data.phase_counts["style"]
     firsts = [row["chosen"][0]["content"] for row in data.train]
     assert all(c.startswith("No,") for c in firsts[:n_hall]) and not any(c.startswith("No,") for c in firsts[n_hall:])
+
+
+def test_the_final_evaluation_is_not_run_twice(built, micro_profile, cpu_plan, tmp_path):
+    """eval_steps dividing max_steps: the trainer's evaluation at the last step is the stage's eval loss."""
+    paths, _ = built
+    extra = dict(max_steps=4, eval_steps=2, save_steps=2, early_stopping_patience=None)
+    recipe = load_recipe("sft", paths, None, {**FAST, **extra})
+    res = run_stage(
+        "sft", paths=paths, profile=micro_profile, recipe=recipe, device_plan=cpu_plan, out_dir=tmp_path / "sft"
+    )
+    rows = [json.loads(x) for x in (tmp_path / "sft" / "training_log.jsonl").read_text().splitlines()]
+    evals = [r for r in rows if "eval_loss" in r]
+    assert [r["step"] for r in evals] == [2, 4] and res.eval_loss == evals[-1]["eval_loss"]
