@@ -1,8 +1,8 @@
 """Serving assets: ``promoted_model`` (the serving manifest) and ``serving_effect`` (what retrieval and the
 guard add, measured on the suite).
 
-``serving_effect`` asks the whole suite four times (model alone, + retrieval, + guard, the whole hybrid): on
-the CPU that is several minutes, so it is outside the ``vgpt_pipeline`` and nightly jobs and materialized on
+``serving_effect`` asks the cases validation judges four times (model alone, + retrieval, + guard, the whole
+hybrid; on a CPU-sized profile the judged subset, else the whole suite): on the CPU that is many minutes, so it is outside the ``vgpt_pipeline`` and nightly jobs and materialized on
 demand (UI, or ``dagster asset materialize -m vgpt_dagster.definitions --select serving_effect``).
 """
 
@@ -48,7 +48,8 @@ def promoted_model(context: dg.AssetExecutionContext, paths: VgptPaths, model: M
     pool="gpu",
     code_version=SERVING_CODE,
     description="Pass / hallucination / false-rejection rates of the served model alone, + retrieval, + guard, and "
-    "the whole hybrid, on the eval suite; retrieval recall@k. Slow on the CPU: on demand, not in the default job.",
+    "the whole hybrid, on the cases validation judges for the profile; retrieval recall@k. "
+    "Slow on the CPU: on demand, not in the default job.",
 )
 def serving_effect(paths: VgptPaths, model: ModelSelection) -> dg.MaterializeResult:
     from vgpt_dagster.config import load_config  # noqa: PLC0415

@@ -51,10 +51,11 @@ class GuardConfig(StrictModel):
 
 
 class EffectConfig(StrictModel):
-    """The serving-effect measurement (model alone vs + retrieval vs + guard vs the whole hybrid) on the suite."""
+    """The serving-effect measurement (model alone vs + retrieval vs + guard vs the whole hybrid) on the cases
+    validation judges for the profile (``subset:`` of configs/validation.yaml)."""
 
-    limit: int | None = pydantic.Field(None, ge=1)  # first N suite cases (smoke runs); None = the whole suite
-    batch_size: int = pydantic.Field(32, ge=1)
+    limit: int | None = pydantic.Field(None, ge=1)  # first N of those cases (smoke runs); None = all of them
+    batch_size: int = pydantic.Field(96, ge=1)
 
 
 class ServingConfig(StrictModel):

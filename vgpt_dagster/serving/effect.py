@@ -110,10 +110,16 @@ def run_serving_effect(paths, profile_name: str, suite, catalog) -> tuple[dict, 
 
     cfg = load_serving_config(paths, {"profile": profile_name})
     served = select_served_model(paths, cfg.profile_name, cfg.adapter, cfg.require_promoted)
+    from vgpt_dagster.validation.runner import judged_subset  # noqa: PLC0415
+
     engine = Engine(paths, cfg, served, catalog).load()
+    vcfg = _validation_config(paths)
+    # The cases validation judges for this profile (a CPU-sized profile: the stratified subset + probes + held-out)
+    suite = judged_subset(suite, vcfg, served.profile, on_cuda=str(engine.model.device).startswith("cuda"))
     cases = suite.cases[: cfg.effect.limit] if cfg.effect.limit else suite.cases
-    result = measure_serving_effect(engine, cases, _validation_config(paths).penalties, cfg.effect.batch_size)
+    result = measure_serving_effect(engine, cases, vcfg.penalties, cfg.effect.batch_size)
     result["suite_version"] = suite.version
+    result["judged_subset"] = suite.meta.get("subset")
     md = f"# Serving effect ({served.status}: {served.profile}/{served.stage})\n\n{effect_markdown(result)}\n"
     json_path = write_json_atomic(paths.reports_dir / "serving_effect.json", result)
     md_path = write_text_atomic(paths.reports_dir / "serving_effect.md", md)

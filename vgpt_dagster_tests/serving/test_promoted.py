@@ -117,3 +117,19 @@ def test_serving_effect_asset_measures_every_mode(root):
     assert rows["hybrid"]["catalog_answers"] > 0  # schema questions answered from the catalog
     meta = result.asset_materializations_for_node("serving_effect")[0].metadata
     assert meta["hybrid/pass_rate"].value == rows["hybrid"]["pass_rate"]
+    assert report["judged_subset"] is None  # micro is not a subset profile: the (limited) suite
+
+    # A CPU-sized profile is measured on the cases validation judges for it, not on the whole suite
+    vpath = root.configs / "validation.yaml"
+    vcfg = yaml.safe_load(vpath.read_text())
+    cats = sorted({c.category for c in cases.values() if c.part == "main"})
+    vcfg["subset"] = {"profiles": ["micro"], "per_category": {cats[0]: 1}}
+    vpath.write_text(yaml.safe_dump(vcfg))
+    cfg["effect"] = {"limit": None, "batch_size": 8}
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    result = dg.materialize(
+        [serving_effect], resources={"paths": VgptPaths(root=str(root.root)), "model": ModelSelection(profile="micro")}
+    )
+    report = json.loads((root.reports_dir / "serving_effect.json").read_text())
+    expected = 1 + sum(c.part != "main" for c in cases.values())
+    assert report["judged_subset"]["cases"] == expected == report["rows"][0]["n"] < len(cases)
