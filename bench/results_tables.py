@@ -4,7 +4,8 @@
     .venv/bin/python bench/results_tables.py --write docs/results.md   # replace the block between the markers
 
 Reads ``data/reports/validation_{base,sft,dpo_v3,kto}.json`` (what the pipeline's validation assets wrote),
-``data/reports/dpo_ablation.json`` (the ablation job, if it ran) and ``saves/<profile>/<stage>/metrics.json``.
+``data/reports/dpo_ablation.md`` (the ablation job, if it ran), ``data/reports/serving_effect.md`` (the
+``serving_effect`` asset, if materialized) and ``saves/<profile>/<stage>/metrics.json``.
 """
 
 import argparse
@@ -133,6 +134,9 @@ def render(paths: ProjectPaths) -> str:
     abl = paths.reports_dir / "dpo_ablation.md"
     out += ["", "### DPO ablation: v3 vs v2-style", ""]
     out += [abl.read_text().split("\n", 2)[-1].strip() if abl.is_file() else "_The ablation job has not run._"]
+    eff = paths.reports_dir / "serving_effect.md"
+    out += ["", "### Serving effect: the model alone, + retrieval, + guard, the hybrid", ""]
+    out += [eff.read_text().strip() if eff.is_file() else "_serving_effect has not been materialized._"]
     out += ["", "### Versions and command", ""]
     out += [f"- `{k}=={v}`" for k, v in sorted(env.get("packages", {}).items()) if v]
     out += [f"- python {env.get('python')} on {env.get('platform')}", f"- command: `{env.get('command')}`"]

@@ -166,3 +166,26 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     assert abl["cases"] == len(reports["sft"]["verdicts"]) and set(abl["rows"]) == {"sft", "v3", "v2_style"}
     for arm in ("v3", "v2_style"):
         assert (paths.profile_dir("tiny") / "ablation" / f"dpo_{arm}" / "adapter_model.safetensors").is_file()
+
+    # docs/results.md's generated block comes from these very reports (`make results`), with nothing typed in
+    import subprocess
+    import sys
+
+    from vgpt_dagster.paths import PACKAGE_ROOT
+
+    doc = root / "results.md"
+    doc.write_text(
+        "# Results\n\nhand-written\n<!-- results:begin (bench/results_tables.py) -->\nold\n<!-- results:end -->\ntail\n"
+    )
+    script = [sys.executable, str(PACKAGE_ROOT / "bench" / "results_tables.py")]
+    env = {"PATH": "/usr/bin:/bin", "VGPT_ROOT": str(root), "VGPT_PROFILE": "tiny"}
+    subprocess.run([*script, "--write", str(doc)], env=env, check=True, capture_output=True, timeout=120)
+    text = doc.read_text()
+    assert text.startswith("# Results\n\nhand-written\n") and text.endswith("<!-- results:end -->\ntail\n")
+    assert "old" not in text and "| false_rejection_rate |" in text and "dpo v2_style" in text
+    assert f"{100 * reports['kto']['metrics']['pass_rate']:.1f}%" in text
+    assert "serving_effect has not been materialized" in text
+    bad = root / "nomarkers.md"
+    bad.write_text("no block\n")
+    out = subprocess.run([*script, "--write", str(bad)], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "has no" in out.stderr and bad.read_text() == "no block\n"
