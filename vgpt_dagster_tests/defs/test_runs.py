@@ -175,14 +175,14 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
 
     doc = root / "results.md"
     doc.write_text(
-        "# Results\n\nhand-written\n<!-- results:begin (bench/results_tables.py) -->\nold\n<!-- results:end -->\ntail\n"
+        "# Results\n\nhand-written\n<!-- results:begin (bench/results_tables.py) -->\nSTALE TABLES\n<!-- results:end -->\ntail\n"
     )
     script = [sys.executable, str(PACKAGE_ROOT / "bench" / "results_tables.py")]
     env = {"PATH": "/usr/bin:/bin", "VGPT_ROOT": str(root), "VGPT_PROFILE": "tiny"}
     subprocess.run([*script, "--write", str(doc)], env=env, check=True, capture_output=True, timeout=120)
     text = doc.read_text()
     assert text.startswith("# Results\n\nhand-written\n") and text.endswith("<!-- results:end -->\ntail\n")
-    assert "old" not in text and "| false_rejection_rate |" in text and "dpo v2_style" in text
+    assert "STALE TABLES" not in text and "| false_rejection_rate |" in text and "dpo v2_style" in text
     assert f"{100 * reports['kto']['metrics']['pass_rate']:.1f}%" in text
     assert "serving_effect has not been materialized" in text
     bad = root / "nomarkers.md"
