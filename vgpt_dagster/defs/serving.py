@@ -2,8 +2,9 @@
 guard add, measured on the suite).
 
 ``serving_effect`` asks the cases validation judges four times (model alone, + retrieval, + guard, the whole
-hybrid; on a CPU-sized profile the judged subset, else the whole suite): on the CPU that is many minutes, so it is outside the ``vgpt_pipeline`` and nightly jobs and materialized on
-demand (UI, or ``dagster asset materialize -m vgpt_dagster.definitions --select serving_effect``).
+hybrid; on a CPU-sized profile the judged subset, else the whole suite): on the CPU that is many minutes, so it
+is outside the ``vgpt_pipeline`` and nightly jobs and materialized on demand (UI, or
+``dagster asset materialize -m vgpt_dagster.definitions --select serving_effect``).
 """
 
 import dagster as dg

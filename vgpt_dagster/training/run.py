@@ -71,11 +71,11 @@ class StageResult:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in out.items()}
 
 
-def _final_eval(trainer, history: list[dict]) -> dict:
+def _final_eval(trainer) -> dict:
     """The eval metrics of the final weights: the trainer's own evaluation at the last step when it ran one
     (``eval_steps`` divides ``max_steps``) and no best checkpoint was reloaded, else one more evaluation pass."""
     step = trainer.state.global_step
-    last = next((r for r in reversed(history) if "eval_loss" in r), None)
+    last = next((r for r in reversed(trainer.state.log_history) if "eval_loss" in r), None)
     if last is not None and last.get("step") == step and not trainer.args.load_best_model_at_end:
         return {k: v for k, v in last.items() if k.startswith("eval_")}
     return trainer.evaluate()
@@ -202,8 +202,7 @@ def run_stage(
     )
     ckpt = str(decision.checkpoint) if decision.checkpoint else None
     train_out = trainer.train(resume_from_checkpoint=ckpt)
-    history = list(trainer.state.log_history)
-    eval_metrics = _final_eval(trainer, history) if data.eval is not None else {}
+    eval_metrics = _final_eval(trainer) if data.eval is not None else {}
     history = list(trainer.state.log_history)
     first, last = _first_last(history, "loss")
     rewards = {k: eval_metrics.get(f"eval_{k}", _first_last(history, k)[1]) for k in REWARD_KEYS}
