@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export PYTHONUNBUFFERED := 1
 PORT ?= 3000
 
-.PHONY: setup pipeline ablation results test test-fast ui bench lint clean-artifacts help
+.PHONY: setup pipeline ablation context-ablation results test test-fast ui bench lint clean-artifacts help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -31,6 +31,9 @@ pipeline: setup  ## run the whole pipeline (schema -> datasets -> SFT -> DPO v3 
 
 ablation: setup  ## the DPO v2-vs-v3 ablation (needs the SFT adapter, DPO v3 set and eval suite of a pipeline run)
 	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j dpo_ablation_job
+
+context-ablation: setup  ## SFT without vs with the retrieved schema block, each asked with and without retrieval (needs a pipeline run's SFT set, SFT adapter and eval suite)
+	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j context_ablation_job
 
 results: setup  ## rewrite the measured tables of docs/results.md from data/reports/*.json
 	$(BIN)/python bench/results_tables.py --write docs/results.md

@@ -4,8 +4,9 @@
     .venv/bin/python bench/results_tables.py --write docs/results.md   # replace the block between the markers
 
 Reads ``data/reports/validation_{base,sft,dpo_v3,kto}.json`` (what the pipeline's validation assets wrote),
-``data/reports/dpo_ablation.md`` (the ablation job, if it ran), ``data/reports/serving_effect.md`` (the
-``serving_effect`` asset, if materialized) and ``saves/<profile>/<stage>/metrics.json``.
+``data/reports/dpo_ablation.md`` (the ablation job, if it ran), ``data/reports/context_ablation.md`` (the
+schema-context ablation job, if it ran), ``data/reports/serving_effect.md`` (the ``serving_effect`` asset, if
+materialized) and ``saves/<profile>/<stage>/metrics.json``.
 """
 
 import argparse
@@ -134,6 +135,9 @@ def render(paths: ProjectPaths) -> str:
     abl = paths.reports_dir / "dpo_ablation.md"
     out += ["", "### DPO ablation: v3 vs v2-style", ""]
     out += [abl.read_text().split("\n", 2)[-1].strip() if abl.is_file() else "_The ablation job has not run._"]
+    ctx = paths.reports_dir / "context_ablation.md"
+    out += ["", "### Schema-context ablation: SFT prompts without / with the retrieved block", ""]
+    out += [ctx.read_text().split("\n", 2)[-1].strip() if ctx.is_file() else "_The context ablation job has not run._"]
     eff = paths.reports_dir / "serving_effect.md"
     out += ["", "### Serving effect: the model alone, + retrieval, + guard, the hybrid", ""]
     out += [eff.read_text().strip() if eff.is_file() else "_serving_effect has not been materialized._"]

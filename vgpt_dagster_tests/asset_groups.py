@@ -24,7 +24,7 @@ ASSET_GROUPS: dict[str, tuple[str, ...]] = {
         "serving_effect",
     ),
     "serving": ("promoted_model",),
-    "ablation": ("dpo_ablation",),
+    "ablation": ("dpo_ablation", "context_ablation"),
 }
 # Promised assets that no scheduled job runs (slow on the CPU; materialized on demand): see defs/jobs.py.
-ON_DEMAND: tuple[str, ...] = ("serving_effect", "dpo_ablation")
+ON_DEMAND: tuple[str, ...] = ("serving_effect", "dpo_ablation", "context_ablation")

@@ -28,9 +28,11 @@ def register(sub) -> None:
     )
     p.add_argument(
         "what",
-        choices=["base", *STAGE_NAMES, "ablation", "show-recipe"],
+        choices=["base", *STAGE_NAMES, "ablation", "context-ablation", "show-recipe"],
         help=f"base (build, convert or locate the base model), {', '.join(STAGE_NAMES)} (train that stage), "
-        "ablation (DPO v2-vs-v3 from the SFT adapter, judged; --set applies to both DPO arms), show-recipe STAGE",
+        "ablation (DPO v2-vs-v3 from the SFT adapter, judged; --set applies to both DPO arms), context-ablation "
+        "(SFT without vs with the retrieved schema block, each asked with and without retrieval; --set applies to "
+        "both SFT arms), show-recipe STAGE",
     )
     p.add_argument("stage", nargs="?", choices=STAGE_NAMES, help="stage for show-recipe")
     add_run_arguments(p)
@@ -76,10 +78,17 @@ def run(args) -> int:
         print(res["markdown"], end="")
         print(f"report: {paths.reports_dir / 'dpo_ablation.md'} (chart {res['chart']}), {res['wall_time_s']} s")
         return 0
+    if args.what == "context-ablation":
+        from vgpt_dagster.training.context_ablation import REPORT_NAME, run_context_ablation
+
+        res = run_context_ablation(paths, **request, progress=_show_event)
+        print(res["markdown"], end="")
+        print(f"report: {paths.reports_dir / (REPORT_NAME + '.md')} (chart {res['chart']}), {res['wall_time_s']} s")
+        return 0
 
     def show(row: dict) -> None:
         if "event" in row:
-            print(f"{row['stage']}: {row['reason']}", flush=True)
+            _show_event(row)
         elif "loss" in row or "eval_loss" in row:
             loss = row.get("loss", row.get("eval_loss"))
             kind = "loss" if "loss" in row else "eval_loss"
@@ -92,3 +101,8 @@ def run(args) -> int:
         f"{res.wall_time_s:.0f} s{' (resumed)' if res.resumed else ''} -> {res.out_dir}"
     )
     return 0
+
+
+def _show_event(row: dict) -> None:
+    if "event" in row:
+        print(f"{row['stage']}: {row['reason']}", flush=True)

@@ -32,3 +32,24 @@ def prompt_context(catalog: Catalog | None, cfg: DatasetsConfig) -> Callable[[st
         return with_schema_context(user, retrieved_schema_block(index, user, top_k))
 
     return with_block
+
+
+def add_schema_context(df, catalog: Catalog, top_k: int = 4):
+    """``df`` (dataset rows built with ``schema_context: none``) with every prompt's user turn carrying the block.
+
+    The same prompt a ``schema_context: retrieved`` build writes for those rows: the system turn is kept, the user
+    turn becomes the retrieved block for ``instruction`` (+ ``input``) then ``Question: ...``. Other columns are
+    untouched, so a trained comparison can hold the rows fixed and change only the context.
+    """
+    import polars as pl  # noqa: PLC0415
+
+    from vgpt_dagster.datasets.records import messages, user_text  # noqa: PLC0415
+
+    ctx = prompt_context(catalog, DatasetsConfig(schema_context="retrieved", schema_context_top_k=top_k))
+    prompts = []
+    for prompt, ins, inp in zip(
+        df["prompt"].to_list(), df["instruction"].to_list(), df["input"].to_list(), strict=True
+    ):
+        system = next((m["content"] for m in prompt if m["role"] == "system"), "")
+        prompts.append(messages(system, ctx(user_text(ins, inp or ""))))
+    return df.with_columns(pl.Series("prompt", prompts, dtype=df.schema["prompt"]))

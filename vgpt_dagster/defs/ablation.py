@@ -1,7 +1,10 @@
-"""The DPO v2-vs-v3 ablation asset (``dpo_ablation``), outside the default job; ``dpo_ablation_job`` (jobs.py) runs it.
+"""The ablation assets, outside the default job; each has its own job (jobs.py).
 
-It calls :func:`vgpt_dagster.training.ablation.run_dpo_ablation` (the same function as ``vgpt train ablation``):
-DPO from the same SFT adapter on the v3 set and on the v2-style control mix, both judged on the same cases.
+* ``dpo_ablation`` calls :func:`vgpt_dagster.training.ablation.run_dpo_ablation` (as ``vgpt train ablation``):
+  DPO from the same SFT adapter on the v3 set and on the v2-style control mix, both judged on the same cases.
+* ``context_ablation`` calls :func:`vgpt_dagster.training.context_ablation.run_context_ablation` (as
+  ``vgpt train context-ablation``): SFT on the same rows without / with the retrieved schema block, each adapter
+  asked with and without retrieval.
 """
 
 import dagster as dg
@@ -11,6 +14,11 @@ from vgpt_dagster.defs.resources import GpuResource, ModelSelection, VgptPaths
 from vgpt_dagster.defs.training import StageRunConfig
 from vgpt_dagster.defs.versions import code_version
 from vgpt_dagster.training.ablation import run_dpo_ablation
+from vgpt_dagster.training.context_ablation import run_context_ablation
+
+
+def _log_event(context: dg.AssetExecutionContext):
+    return lambda row: context.log.info(str(row)) if "event" in row else None
 
 
 @dg.asset(
@@ -35,7 +43,7 @@ def dpo_ablation(
         profile_name=model.profile,
         device=gpu.request_dict(),
         overrides=dict(config.overrides),
-        progress=lambda row: context.log.info(str(row)) if "event" in row else None,
+        progress=_log_event(context),
     )
     meta = {
         "comparison": res["markdown"],
@@ -48,4 +56,39 @@ def dpo_ablation(
         for k in ("false_rejection_rate", "hallucination_rate"):
             meta[f"{arm}_{k}"] = row.get(k)
     chart = meta.pop("chart")
+    return dg.MaterializeResult(metadata={**to_metadata(meta), "chart": chart})
+
+
+@dg.asset(
+    group_name="ablation",
+    deps=["sft_adapter", "sft_dataset", "eval_suite"],
+    pool="gpu",
+    kinds={"pytorch"},
+    code_version=code_version("training", "serving", "validation", "datasets"),
+    description="schema_context none vs retrieved: SFT on the same rows without and with the retrieved schema block "
+    "in the prompt (the none arm is the pipeline's SFT adapter when its recipe and data are current), each adapter "
+    "asked the judged cases with the question alone and with the block; pass / hallucination / false rejection "
+    "(table + chart). Not part of vgpt_pipeline.",
+)
+def context_ablation(
+    context: dg.AssetExecutionContext,
+    config: StageRunConfig,
+    paths: VgptPaths,
+    model: ModelSelection,
+    gpu: GpuResource,
+) -> dg.MaterializeResult:
+    res = run_context_ablation(
+        paths.get(),
+        profile_name=model.profile,
+        device=gpu.request_dict(),
+        overrides=dict(config.overrides),
+        progress=_log_event(context),
+    )
+    meta = {"comparison": res["markdown"], "profile": res["profile"], "cases_judged": res["cases"]}
+    meta["wall_time_s"] = res["wall_time_s"]
+    for arm, facts in res["arms"].items():
+        for row in facts["effect"]["rows"]:
+            for k in ("pass_rate", "hallucination_rate", "false_rejection_rate"):
+                meta[f"{arm}/{row['mode']}/{k}"] = row[k]
+    chart = dg.MetadataValue.md(md_image(res["chart"], "pass and hallucination per arm and prompt"))
     return dg.MaterializeResult(metadata={**to_metadata(meta), "chart": chart})

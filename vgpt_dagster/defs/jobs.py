@@ -3,8 +3,9 @@
 import dagster as dg
 
 # Assets too slow for every run on the CPU (serving_effect asks the whole suite four times): materialized on demand.
-# dpo_ablation (the DPO v2-vs-v3 experiment, two extra DPO trainings + validations) has its own job below.
-ON_DEMAND = ("serving_effect", "dpo_ablation")
+# dpo_ablation (the DPO v2-vs-v3 experiment, two extra DPO trainings + validations) and context_ablation (SFT
+# without / with the retrieved schema block, each adapter asked both ways) have their own jobs below.
+ON_DEMAND = ("serving_effect", "dpo_ablation", "context_ablation")
 
 # The whole pipeline on the embedded defaults: schema -> datasets -> base model -> SFT -> DPO v3 -> KTO
 # -> validation of every checkpoint -> comparison. `make pipeline` runs this job.
@@ -29,6 +30,14 @@ dpo_ablation_job = dg.define_asset_job(
     name="dpo_ablation_job",
     selection=dg.AssetSelection.assets("dpo_ablation"),
     description="The DPO v2-vs-v3 ablation (reads the SFT adapter, the DPO v3 set and the eval suite from disk).",
+    executor_def=dg.in_process_executor,
+)
+
+context_ablation_job = dg.define_asset_job(
+    name="context_ablation_job",
+    selection=dg.AssetSelection.assets("context_ablation"),
+    description="SFT without vs with the retrieved schema block in the prompt (schema_context none vs retrieved), "
+    "both adapters asked with and without retrieval (reads the SFT set, the SFT adapter and the eval suite).",
     executor_def=dg.in_process_executor,
 )
 

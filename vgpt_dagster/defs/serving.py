@@ -52,7 +52,7 @@ def promoted_model(context: dg.AssetExecutionContext, paths: VgptPaths, model: M
     "the whole hybrid, on the cases validation judges for the profile; retrieval recall@k. "
     "Slow on the CPU: on demand, not in the default job.",
 )
-def serving_effect(paths: VgptPaths, model: ModelSelection) -> dg.MaterializeResult:
+def serving_effect(context: dg.AssetExecutionContext, paths: VgptPaths, model: ModelSelection) -> dg.MaterializeResult:
     from vgpt_dagster.config import load_config  # noqa: PLC0415
     from vgpt_dagster.validation.cases import read_suite  # noqa: PLC0415
     from vgpt_dagster.validation.config import ValidationConfig  # noqa: PLC0415
@@ -61,7 +61,8 @@ def serving_effect(paths: VgptPaths, model: ModelSelection) -> dg.MaterializeRes
     suite_file = p.validation_dir / load_config(p.configs / "validation.yaml", ValidationConfig).suite_file
     if not suite_file.is_file():
         raise MissingUpstreamError("serving_effect", [str(suite_file)], "*eval_suite")
-    result, json_path, md_path = run_serving_effect(p, model.profile, read_suite(suite_file), read_built_catalog(p))
+    suite, catalog = read_suite(suite_file), read_built_catalog(p)
+    result, json_path, md_path = run_serving_effect(p, model.profile, suite, catalog, progress=context.log.info)
     rows = {r["mode"]: r for r in result["rows"]}
     meta = {"table": effect_markdown(result), "report": md_path, "report_json": json_path}
     for mode, r in rows.items():

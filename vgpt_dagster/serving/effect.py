@@ -11,12 +11,15 @@ Each row: pass rate, hallucination rate, false-rejection rate (``validation.metr
 re-asked, and how many invalid answers the guard refused. Plus recall@k of the oracle's objects in retrieval.
 """
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vgpt_dagster.serving.engine import AskOptions, Engine
 from vgpt_dagster.serving.retrieval import recall_at_k
+
+log = logging.getLogger(__name__)
 
 MODES: dict[str, AskOptions] = {
     "model": AskOptions(retrieval=False, guard=False, catalog_answers=False),
@@ -40,8 +43,11 @@ def measure_serving_effect(
     penalties: Sequence[float],
     batch_size: int = 32,
     modes: Sequence[str] = tuple(MODES),
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
-    """Rows per mode (pass / hallucination / false-rejection rates, re-asks, refusals) + retrieval recall@k."""
+    """Rows per mode (pass / hallucination / false-rejection rates, re-asks, refusals) + retrieval recall@k.
+
+    ``progress`` gets one line per finished mode (the asset's log; the module logger always does)."""
     from vgpt_dagster.errors import VgptError  # noqa: PLC0415
     from vgpt_dagster.validation.judge import judge  # noqa: PLC0415
     from vgpt_dagster.validation.metrics import compute_metrics  # noqa: PLC0415
@@ -71,6 +77,15 @@ def measure_serving_effect(
                 "seconds": round(time.perf_counter() - t0, 1),
             }
         )
+        r = rows[-1]
+        line = (
+            f"serving effect {len(rows)}/{len(modes)} {mode}: pass {r['pass_rate']:.3f}, hallucination "
+            f"{r['hallucination_rate']:.3f}, false rejection {r['false_rejection_rate']:.3f} ({r['n']} cases, "
+            f"{r['seconds']} s)"
+        )
+        log.info(line)
+        if progress:
+            progress(line)
     recall = recall_at_k(engine.index.index, cases, (1, engine.cfg.retrieval.top_k, 8))
     return {
         "rows": rows,
@@ -102,25 +117,43 @@ def effect_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def run_serving_effect(paths, profile_name: str, suite, catalog) -> tuple[dict, Path, Path]:
-    """Load the served model of ``profile_name`` once, measure every mode, write data/reports/serving_effect.*."""
-    from vgpt_dagster.artifacts import write_json_atomic, write_text_atomic  # noqa: PLC0415
+def measure_model_effect(
+    paths,
+    profile_name: str,
+    suite,
+    catalog,
+    adapter: str | Path | None = None,
+    modes: Sequence[str] = tuple(MODES),
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Load one model once - ``adapter``, else the one ``vgpt serve`` answers with for ``profile_name`` - and
+    measure ``modes`` on the cases validation judges for the profile (a CPU-sized profile: its stratified subset)."""
     from vgpt_dagster.serving.config import load_serving_config  # noqa: PLC0415
     from vgpt_dagster.serving.promoted import _validation_config, select_served_model  # noqa: PLC0415
-
-    cfg = load_serving_config(paths, {"profile": profile_name})
-    served = select_served_model(paths, cfg.profile_name, cfg.adapter, cfg.require_promoted)
     from vgpt_dagster.validation.runner import judged_subset  # noqa: PLC0415
 
+    cfg = load_serving_config(paths, {"profile": profile_name})
+    if adapter is None:
+        served = select_served_model(paths, cfg.profile_name, cfg.adapter, cfg.require_promoted)
+    else:
+        served = select_served_model(paths, cfg.profile_name, adapter)
     engine = Engine(paths, cfg, served, catalog).load()
     vcfg = _validation_config(paths)
-    # The cases validation judges for this profile (a CPU-sized profile: the stratified subset + probes + held-out)
     suite = judged_subset(suite, vcfg, served.profile, on_cuda=str(engine.model.device).startswith("cuda"))
     cases = suite.cases[: cfg.effect.limit] if cfg.effect.limit else suite.cases
-    result = measure_serving_effect(engine, cases, vcfg.penalties, cfg.effect.batch_size)
+    result = measure_serving_effect(engine, cases, vcfg.penalties, cfg.effect.batch_size, modes, progress)
     result["suite_version"] = suite.version
     result["judged_subset"] = suite.meta.get("subset")
-    md = f"# Serving effect ({served.status}: {served.profile}/{served.stage})\n\n{effect_markdown(result)}\n"
+    return result
+
+
+def run_serving_effect(paths, profile_name: str, suite, catalog, progress=None) -> tuple[dict, Path, Path]:
+    """Measure every mode on the served model of ``profile_name``; write data/reports/serving_effect.*."""
+    from vgpt_dagster.artifacts import write_json_atomic, write_text_atomic  # noqa: PLC0415
+
+    result = measure_model_effect(paths, profile_name, suite, catalog, progress=progress)
+    m = result["model"]
+    md = f"# Serving effect ({m['status']}: {m['profile']}/{m['stage']})\n\n{effect_markdown(result)}\n"
     json_path = write_json_atomic(paths.reports_dir / "serving_effect.json", result)
     md_path = write_text_atomic(paths.reports_dir / "serving_effect.md", md)
     return result, json_path, md_path

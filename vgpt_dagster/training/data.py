@@ -67,7 +67,7 @@ def stratified_counts(counts: dict, n: int) -> dict:
     return out
 
 
-def _sample(df, cap: int | None, seed: int, stratify: str | None = None):
+def sample_rows(df, cap: int | None, seed: int, stratify: str | None = None):
     """Seeded shuffle, then the first ``cap`` rows; with ``stratify`` the class shares of that column are kept."""
     import polars as pl
 
@@ -109,7 +109,7 @@ def _load_eval(stage: str, eval_path: Path, need: list[str], recipe):
     ev = _read(eval_path, stage, need).select(need)
     if stage == "kto":
         ev = ev.with_columns(pl.col("label").cast(pl.Boolean))
-    ev = _sample(ev, recipe.max_eval_samples, recipe.seed, "label" if stage == "kto" else None)
+    ev = sample_rows(ev, recipe.max_eval_samples, recipe.seed, "label" if stage == "kto" else None)
     if len(ev) == 0:
         return None, None
     if stage == "kto" and (len(ev) < 2 or ev["label"].n_unique() < 2):
@@ -136,7 +136,7 @@ def load_stage_data(stage: str, dataset_dir: Path, recipe) -> StageData:
         raise DatasetError(f"{train_path} has no rows.")
     if stage == "kto":
         train = train.with_columns(pl.col("label").cast(pl.Boolean))
-    train = _sample(train, recipe.max_train_samples, recipe.seed, "label" if stage == "kto" else None)
+    train = sample_rows(train, recipe.max_train_samples, recipe.seed, "label" if stage == "kto" else None)
     phase_counts = None
     if extra:
         unknown = sorted(set(train["phase"].unique().to_list()) - set(PHASES))

@@ -52,3 +52,11 @@ def test_schema_context_retrieved_puts_the_serving_block_in_every_prompt(catalog
         assert u.endswith(f"Question: {ins}")  # the instruction itself stays the bare question
     plain = pl.read_parquet(built["dpo"].outputs["train"])
     assert not any(p[-1]["content"].startswith(SCHEMA_HEADER) for p in plain["prompt"].to_list())
+
+    # the context ablation adds the block to rows built without it: the very prompts a retrieved build writes
+    from vgpt_dagster.datasets.context import add_schema_context
+
+    added = add_schema_context(plain, catalog, with_ctx.schema_context_top_k)
+    assert added.drop("prompt").equals(plain.drop("prompt"))
+    both = added.select("id", "prompt").join(df.select("id", pl.col("prompt").alias("built")), on="id")
+    assert both.height > 10 and both["prompt"].to_list() == both["built"].to_list()

@@ -51,9 +51,14 @@ def test_lineage_follows_the_training_order(defs):
 def test_gpu_work_shares_one_pool(defs):
     nodes = _nodes(defs)
     gpu = {n for n, node in nodes.items() if node.pools and "gpu" in node.pools}
-    assert gpu == {"sft_adapter", "dpo_v3_adapter", "kto_adapter", "serving_effect", "dpo_ablation"} | {
-        f"validation_{s}" for s in ("base", "sft", "dpo_v3", "kto")
-    }
+    assert gpu == {
+        "sft_adapter",
+        "dpo_v3_adapter",
+        "kto_adapter",
+        "serving_effect",
+        "dpo_ablation",
+        "context_ablation",
+    } | {f"validation_{s}" for s in ("base", "sft", "dpo_v3", "kto")}
 
 
 def test_every_dataset_audit_and_suite_rule_is_a_blocking_check(defs):

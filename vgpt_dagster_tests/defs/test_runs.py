@@ -4,6 +4,7 @@ and the whole pipeline from the schema to the model comparison."""
 import json
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from vgpt_dagster.defs import build_definitions
@@ -125,7 +126,8 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     from vgpt_dagster.config import deep_merge
 
     root = tmp_path / "project"
-    paths = make_project(root, deep_merge(SMOKE_OVERRIDES, SMOKE_VALIDATION))
+    short_answers = {"serving.yaml": {"generation": {"max_new_tokens": 24}}}  # as validation's smoke budget
+    paths = make_project(root, deep_merge(deep_merge(SMOKE_OVERRIDES, SMOKE_VALIDATION), short_answers))
     defs = build_definitions()
     job = defs.resolve_job_def("vgpt_pipeline")
     result = job.execute_in_process(resources={"paths": VgptPaths(root=str(root))}, raise_on_error=False)
@@ -167,6 +169,35 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     for arm in ("v3", "v2_style"):
         assert (paths.profile_dir("tiny") / "ablation" / f"dpo_{arm}" / "adapter_model.safetensors").is_file()
 
+    # schema_context none vs retrieved: the pipeline's SFT adapter against one trained on the same rows with the
+    # retrieved block, both asked with and without it, through its own job
+    from vgpt_dagster.serving.retrieval import SCHEMA_HEADER
+
+    context = defs.resolve_job_def("context_ablation_job").execute_in_process(
+        resources={"paths": VgptPaths(root=str(root))}, raise_on_error=False
+    )
+    assert context.success, failure_messages(context)
+    meta = context.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["chart"].value.startswith("![pass and hallucination per arm and prompt](data:image/png;base64,")
+    assert "| retrieved | + retrieved block |" in meta["comparison"].value
+    ctx = json.loads((paths.reports_dir / "context_ablation.json").read_text())
+    none, retrieved = ctx["arms"]["none"], ctx["arms"]["retrieved"]
+    assert none["training"]["source"] == "the pipeline's sft adapter"  # same recipe, same data: not retrained
+    assert retrieved["training"]["adapter"].endswith("ablation/sft_retrieved") and retrieved["training"]["steps"] == 4
+    assert [r["mode"] for r in retrieved["effect"]["rows"]] == ["model", "model+retrieval"]
+    assert {r["n"] for a in (none, retrieved) for r in a["effect"]["rows"]} == {ctx["cases"]}
+    from vgpt_dagster.training.data import sample_rows
+    from vgpt_dagster.training.profiles import load_profile
+    from vgpt_dagster.training.recipe import load_recipe
+
+    recipe = load_recipe("sft", paths, load_profile("tiny", paths), {})
+    trained = sample_rows(
+        pl.read_parquet(paths.dataset_dir("sft") / "train.parquet"), recipe.max_train_samples, recipe.seed
+    )
+    rows = pl.read_parquet(paths.data / "ablation" / "sft_retrieved" / "train.parquet")
+    assert rows.height == ctx["retrieved_rows"]["train"] and rows["id"].to_list() == trained["id"].to_list()
+    assert all(p[-1]["content"].startswith(SCHEMA_HEADER) for p in rows["prompt"].to_list())
+
     # docs/results.md's generated block comes from these very reports (`make results`), with nothing typed in
     import subprocess
     import sys
@@ -185,6 +216,7 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     assert "STALE TABLES" not in text and "| false_rejection_rate |" in text and "dpo v2_style" in text
     assert f"{100 * reports['kto']['metrics']['pass_rate']:.1f}%" in text
     assert "serving_effect has not been materialized" in text
+    assert "| none | question alone |" in text  # the context ablation's table
     bad = root / "nomarkers.md"
     bad.write_text("no block\n")
     out = subprocess.run([*script, "--write", str(bad)], env=env, capture_output=True, text=True, timeout=120)

@@ -70,6 +70,9 @@ def test_cli_show_recipe_and_base_errors(tmp_path, capsys, monkeypatch):
     assert "Did you mean" in capsys.readouterr().err
     assert vgpt(["train", "base"]) == 2
     assert "sft/train.parquet" in capsys.readouterr().err
+    assert vgpt(["train", "context-ablation", "--profile", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "schema-context ablation" in err and "sft/train.parquet" in err and "*sft_dataset eval_suite" in err
     with pytest.raises(MissingUpstreamError, match=r"sft/train.parquet.*\n.*--select '\*base_model'"):
         build_base_model(ProjectPaths(tmp_path))
 
