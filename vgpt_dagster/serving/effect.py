@@ -45,7 +45,8 @@ def measure_serving_effect(
     modes: Sequence[str] = tuple(MODES),
     progress: Callable[[str], None] | None = None,
 ) -> dict:
-    """Rows per mode (pass / hallucination / false-rejection rates, re-asks, refusals) + retrieval recall@k.
+    """Rows per mode (pass / hallucination / false-rejection rates, re-asks, refusals), each case's verdict per
+    mode, and retrieval recall@k.
 
     ``progress`` gets one line per finished mode (the asset's log; the module logger always does)."""
     from vgpt_dagster.errors import VgptError  # noqa: PLC0415
@@ -53,7 +54,7 @@ def measure_serving_effect(
     from vgpt_dagster.validation.metrics import compute_metrics  # noqa: PLC0415
 
     cases = list(cases)
-    rows = []
+    rows, per_case = [], {}
     for mode in modes:
         t0 = time.perf_counter()
         answers = _answers(engine, [c.question for c in cases], MODES[mode], batch_size)
@@ -77,6 +78,10 @@ def measure_serving_effect(
                 "seconds": round(time.perf_counter() - t0, 1),
             }
         )
+        per_case[mode] = [
+            {"case_id": v.case_id, "behavior": v.behavior, "passed": v.passed, "answer": t[:400]}
+            for v, t in zip(verdicts, texts, strict=True)
+        ]
         r = rows[-1]
         line = (
             f"serving effect {len(rows)}/{len(modes)} {mode}: pass {r['pass_rate']:.3f}, hallucination "
@@ -89,6 +94,7 @@ def measure_serving_effect(
     recall = recall_at_k(engine.index.index, cases, (1, engine.cfg.retrieval.top_k, 8))
     return {
         "rows": rows,
+        "verdicts": per_case,  # per mode, per case: what the judge said and the answer's first 400 characters
         "recall_at_k": {str(k): {"recall": r.recall, "cases": r.cases} for k, r in recall.items()},
         "model": engine.model_info,
         "catalog_hash": engine.catalog_hash,

@@ -115,6 +115,9 @@ def test_serving_effect_asset_measures_every_mode(root):
     rows = {r["mode"]: r for r in report["rows"]}
     assert rows["model"]["reasked"] == 0 and rows["model"]["catalog_answers"] == 0
     assert rows["hybrid"]["catalog_answers"] > 0  # schema questions answered from the catalog
+    for mode, verdicts in report["verdicts"].items():  # every case's verdict is kept, and adds up to the row
+        assert [v["case_id"] for v in verdicts] == [c.id for c in list(cases.values())[:6]]
+        assert sum(v["passed"] for v in verdicts) / 6 == pytest.approx(rows[mode]["pass_rate"], abs=1e-4)
     meta = result.asset_materializations_for_node("serving_effect")[0].metadata
     assert meta["hybrid/pass_rate"].value == rows["hybrid"]["pass_rate"]
     assert report["judged_subset"] is None  # micro is not a subset profile: the (limited) suite
