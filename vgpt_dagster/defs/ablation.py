@@ -14,11 +14,13 @@ from vgpt_dagster.defs.resources import GpuResource, ModelSelection, VgptPaths
 from vgpt_dagster.defs.training import StageRunConfig
 from vgpt_dagster.defs.versions import code_version
 from vgpt_dagster.training.ablation import run_dpo_ablation
+from vgpt_dagster.training.api import format_progress
 from vgpt_dagster.training.context_ablation import run_context_ablation
 
 
 def _log_event(context: dg.AssetExecutionContext):
-    return lambda row: context.log.info(str(row)) if "event" in row else None
+    """Every progress row in the run's log: fresh/resume, each logged training step, each finished measurement."""
+    return lambda row: context.log.info(format_progress(row))
 
 
 @dg.asset(

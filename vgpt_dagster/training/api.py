@@ -86,3 +86,14 @@ def train_stage(
         out_dir=out_dir,
         progress=progress,
     )
+
+
+LOG_KEYS = ("loss", "eval_loss", "learning_rate", "rewards/margins", "rewards/accuracies", "grad_norm")
+
+
+def format_progress(row: dict) -> str:
+    """One log line for a ``progress`` row of :func:`train_stage`: an event (fresh/resume, a measurement) or a step."""
+    if "event" in row:
+        return f"{row['stage']}: {row['reason']}"
+    shown = {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items() if k in LOG_KEYS}
+    return f"{row['stage']} step {row.get('step')}: {shown}"

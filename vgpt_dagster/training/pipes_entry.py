@@ -23,7 +23,6 @@ log = logging.getLogger(__name__)
 
 PIPES_ENV = "DAGSTER_PIPES_CONTEXT"
 USER_ERROR_EXIT = 2  # a VgptError (user mistake); 1 stays "crashed" (a bug or OOM, with its traceback)
-LOG_KEYS = ("loss", "eval_loss", "learning_rate", "rewards/margins", "rewards/accuracies", "grad_norm")
 
 
 def _pipes_value(v):
@@ -39,13 +38,6 @@ def pipes_metadata(result) -> dict:
     meta["model_card"] = {"type": "md", "raw_value": (folder / "README.md").read_text(encoding="utf-8")}
     meta["data_versions"] = {"type": "json", "raw_value": result.data_versions}
     return meta
-
-
-def _format(row: dict) -> str:
-    if "event" in row:
-        return f"{row['stage']}: {row['reason']}"
-    shown = {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items() if k in LOG_KEYS}
-    return f"{row['stage']} step {row.get('step')}: {shown}"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -76,7 +68,7 @@ def run_pipes(context) -> int:
     ``context.log.error`` (an ERROR event in the Dagster UI, not a traceback) and on stderr. Any other exception
     is a bug and propagates: dagster_pipes reports it with its traceback.
     """
-    from vgpt_dagster.training.api import train_stage
+    from vgpt_dagster.training.api import format_progress, train_stage
 
     try:
         params = _params_from_pipes(context)
@@ -87,7 +79,7 @@ def run_pipes(context) -> int:
             profile_name=params.get("profile"),
             overrides=params.get("overrides") or {},
             device=params.get("device") or {},
-            progress=lambda row: context.log.info(_format(row)),
+            progress=lambda row: context.log.info(format_progress(row)),
         )
     except VgptError as err:
         context.log.error(f"{type(err).__name__}: {err}")
@@ -99,7 +91,7 @@ def run_pipes(context) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """One entry for both modes; a VgptError exits 2 with its message (an ERROR event under Pipes), no traceback."""
-    from vgpt_dagster.training.api import train_stage
+    from vgpt_dagster.training.api import format_progress, train_stage
     from vgpt_dagster.training.arguments import run_request
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -114,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USER_ERROR_EXIT
     paths = ProjectPaths(Path(args.root).resolve()) if args.root else ProjectPaths.from_env()
     try:
-        result = train_stage(args.stage, paths=paths, **run_request(args), progress=lambda row: log.info(_format(row)))
+        result = train_stage(
+            args.stage, paths=paths, **run_request(args), progress=lambda row: log.info(format_progress(row))
+        )
     except VgptError as err:
         print(f"error: {err}", file=sys.stderr)
         return USER_ERROR_EXIT
