@@ -140,7 +140,11 @@ def render(paths: ProjectPaths) -> str:
     out += [ctx.read_text().split("\n", 2)[-1].strip() if ctx.is_file() else "_The context ablation job has not run._"]
     eff = paths.reports_dir / "serving_effect.md"
     out += ["", "### Serving effect: the model alone, + retrieval, + guard, the hybrid", ""]
-    out += [eff.read_text().strip() if eff.is_file() else "_serving_effect has not been materialized._"]
+    if eff.is_file():  # its title names the served model: "# Serving effect (fallback: smollm2-135m/kto)"
+        title, body = eff.read_text().strip().split("\n", 1)
+        out += [f"Served model: {title.removeprefix('# Serving effect').strip(' ()')}.", "", body.strip()]
+    else:
+        out += ["_serving_effect has not been materialized._"]
     out += ["", "### Versions and command", ""]
     out += [f"- `{k}=={v}`" for k, v in sorted(env.get("packages", {}).items()) if v]
     out += [f"- python {env.get('python')} on {env.get('platform')}", f"- command: `{env.get('command')}`"]
