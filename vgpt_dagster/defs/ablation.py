@@ -23,6 +23,17 @@ def _log_event(context: dg.AssetExecutionContext):
     return lambda row: context.log.info(format_progress(row))
 
 
+def _run(experiment, context, config: StageRunConfig, paths: VgptPaths, model: ModelSelection, gpu: GpuResource):
+    """An ablation's domain function with the run's profile, device, ``--set`` overrides and log."""
+    return experiment(
+        paths.get(),
+        profile_name=model.profile,
+        device=gpu.request_dict(),
+        overrides=dict(config.overrides),
+        progress=_log_event(context),
+    )
+
+
 @dg.asset(
     group_name="ablation",
     deps=["sft_adapter", "dpo_v3_dataset", "eval_suite"],
@@ -40,13 +51,7 @@ def dpo_ablation(
     model: ModelSelection,
     gpu: GpuResource,
 ) -> dg.MaterializeResult:
-    res = run_dpo_ablation(
-        paths.get(),
-        profile_name=model.profile,
-        device=gpu.request_dict(),
-        overrides=dict(config.overrides),
-        progress=_log_event(context),
-    )
+    res = _run(run_dpo_ablation, context, config, paths, model, gpu)
     meta = {
         "comparison": res["markdown"],
         "chart": dg.MetadataValue.md(md_image(res["chart"], "false rejection and hallucination per arm")),
@@ -79,13 +84,7 @@ def context_ablation(
     model: ModelSelection,
     gpu: GpuResource,
 ) -> dg.MaterializeResult:
-    res = run_context_ablation(
-        paths.get(),
-        profile_name=model.profile,
-        device=gpu.request_dict(),
-        overrides=dict(config.overrides),
-        progress=_log_event(context),
-    )
+    res = _run(run_context_ablation, context, config, paths, model, gpu)
     meta = {"comparison": res["markdown"], "profile": res["profile"], "cases_judged": res["cases"]}
     meta["wall_time_s"] = res["wall_time_s"]
     for arm, facts in res["arms"].items():
