@@ -104,9 +104,7 @@ def measure_serving_effect(
 
 def effect_markdown(result: dict) -> str:
     """The table for docs/results.md and the asset's metadata."""
-
-    def pct(v):
-        return "n/a" if v is None else f"{100 * v:.1f}%"
+    from vgpt_dagster.validation.report import percent as pct  # noqa: PLC0415
 
     lines = [
         "| configuration | pass | hallucination | false rejection | SQL answers | re-asked | invalid SQL refused |",

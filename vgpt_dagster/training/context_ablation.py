@@ -121,9 +121,7 @@ def _pipeline_adapter_is_current(
 
 def ablation_markdown(result: dict) -> str:
     """One row per (training context, serving prompt), rates in %, and each arm's training facts."""
-
-    def pct(v):
-        return "n/a" if v is None else f"{100 * v:.1f}%"
+    from vgpt_dagster.validation.report import percent as pct  # noqa: PLC0415
 
     lines = [
         "| SFT prompts | asked with | pass | hallucination | false rejection | SQL answers | schema-valid SQL |",

@@ -51,7 +51,8 @@ class ValidationReport:
         )
 
 
-def _pct(x: float | None) -> str:
+def percent(x: float | None) -> str:
+    """A rate as ``12.3%`` (``n/a`` when there is none): the one format of every rate table."""
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
@@ -69,15 +70,15 @@ def report_markdown(report: ValidationReport) -> str:
         "",
         "| metric | value |",
         "|---|---|",
-        f"| **false-rejection rate** (target 0) | **{_pct(m['false_rejection_rate'])}** |",
-        f"| hallucination rate (all cases) | {_pct(m['hallucination_rate'])} |",
-        f"| - invented objects / invented columns | {_pct(m.get('object_hallucination_rate'))}"
-        f" / {_pct(m.get('column_hallucination_rate'))} |",
-        f"| hallucination rate on invented names (gate) | {_pct(m.get('invented_name_hallucination_rate'))} |",
-        f"| held-out hallucination rate | {_pct(m['holdout_hallucination_rate'])} |",
-        f"| pass rate | {_pct(m['pass_rate'])} ({m['passed']}/{m['n']}) |",
-        f"| SQL parse / schema-valid / NOLOCK | {_pct(m['sql_parse_rate'])} / {_pct(m['schema_valid_rate'])} / {_pct(m['nolock_rate'])} |",
-        f"| join-key correctness | {_pct(m['join_key_correctness'])} |",
+        f"| **false-rejection rate** (target 0) | **{percent(m['false_rejection_rate'])}** |",
+        f"| hallucination rate (all cases) | {percent(m['hallucination_rate'])} |",
+        f"| - invented objects / invented columns | {percent(m.get('object_hallucination_rate'))}"
+        f" / {percent(m.get('column_hallucination_rate'))} |",
+        f"| hallucination rate on invented names (gate) | {percent(m.get('invented_name_hallucination_rate'))} |",
+        f"| held-out hallucination rate | {percent(m['holdout_hallucination_rate'])} |",
+        f"| pass rate | {percent(m['pass_rate'])} ({m['passed']}/{m['n']}) |",
+        f"| SQL parse / schema-valid / NOLOCK | {percent(m['sql_parse_rate'])} / {percent(m['schema_valid_rate'])} / {percent(m['nolock_rate'])} |",
+        f"| join-key correctness | {percent(m['join_key_correctness'])} |",
         "| reliability (c = "
         + ", ".join(m["reliability"])
         + ") | "
@@ -88,8 +89,8 @@ def report_markdown(report: ValidationReport) -> str:
         "| category | cases | pass rate | execution accuracy |",
         "|---|---|---|---|",
         *[
-            f"| {g} | {m['n_by_category'][g]} | {_pct(r)} | "
-            f"{_pct((m.get('execution_accuracy_by_category') or {}).get(g))} |"
+            f"| {g} | {m['n_by_category'][g]} | {percent(r)} | "
+            f"{percent((m.get('execution_accuracy_by_category') or {}).get(g))} |"
             for g, r in m["pass_rate_by_category"].items()
         ],
         "",
@@ -108,8 +109,8 @@ def _execution_rows(m: dict[str, Any]) -> list[str]:
     if "execution_accuracy" not in m:
         return []
     return [
-        f"| execution accuracy (sandbox, {m['execution_cases']} SQL cases) | {_pct(m['execution_accuracy'])} |",
-        f"| execution-error rate | {_pct(m['execution_error_rate'])} |",
+        f"| execution accuracy (sandbox, {m['execution_cases']} SQL cases) | {percent(m['execution_accuracy'])} |",
+        f"| execution-error rate | {percent(m['execution_error_rate'])} |",
         f"| static passes that execution shows wrong | {m['static_pass_execution_wrong']}"
         f"/{m['static_pass_executed']} |",
     ]
