@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export PYTHONUNBUFFERED := 1
 PORT ?= 3000
 
-.PHONY: setup pipeline ablation context-ablation results test test-fast ui bench lint clean-artifacts help
+.PHONY: setup pipeline experiment experiments results test test-fast ui bench lint clean-artifacts help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -29,11 +29,12 @@ setup: $(BIN)/vgpt  ## create .venv and install the project with its dev tools
 pipeline: setup  ## run the whole pipeline (schema -> datasets -> SFT -> DPO v3 -> KTO -> validation -> comparison) on the default profile (smollm2-135m; VGPT_PROFILE=tiny for a smoke run)
 	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j vgpt_pipeline
 
-ablation: setup  ## the DPO v2-vs-v3 ablation (needs the SFT adapter, DPO v3 set and eval suite of a pipeline run)
-	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j dpo_ablation_job
+experiments: setup  ## list the experiments of configs/experiments/ (each is a YAML file; see docs/experiments.md)
+	$(BIN)/vgpt experiment list
 
-context-ablation: setup  ## SFT without vs with the retrieved schema block, each asked with and without retrieval (needs a pipeline run's SFT set, SFT adapter and eval suite)
-	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j context_ablation_job
+experiment: setup  ## run one experiment through its Dagster job: make experiment NAME=dpo_ablation (reads a pipeline run's artifacts)
+	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<name>; names: $$($(BIN)/vgpt experiment list | cut -d: -f1 | xargs)"; exit 2; }
+	$(BIN)/dagster job execute -m vgpt_dagster.definitions -j $(NAME)_job
 
 results: setup  ## rewrite the measured tables of docs/results.md from data/reports/*.json
 	$(BIN)/python bench/results_tables.py --write docs/results.md
@@ -53,3 +54,8 @@ bench: setup  ## run every benchmark in bench/ (minutes; results go to stdout)
 lint: setup  ## ruff check (incl. complexity <= 12) and ruff format --check; CI runs it before the tests
 	$(BIN)/ruff check vgpt_dagster vgpt_dagster_tests bench
 	$(BIN)/ruff format --check vgpt_dagster vgpt_dagster_tests bench
+
+clean-artifacts:  ## delete generated data, adapters and reports (keeps data/embedded/, the READMEs and the Dagster instance)
+	find data -mindepth 1 -maxdepth 1 ! -name README.md ! -name embedded -exec rm -rf {} +
+	find saves -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf test-artifacts bench/results

@@ -31,11 +31,11 @@ from vgpt_dagster.config import load_config  # noqa: E402
 from vgpt_dagster.datasets.config import DatasetsConfig  # noqa: E402
 from vgpt_dagster.datasets.pairs import build_fake_column_pairs, build_fake_table_pairs  # noqa: E402
 from vgpt_dagster.execution.accuracy import evaluate_answers, executable, open_sandboxes  # noqa: E402
+from vgpt_dagster.execution.oracle import reference_sql  # noqa: E402
 from vgpt_dagster.execution.sandbox import build_sandbox  # noqa: E402
+from vgpt_dagster.judging.judge import judge  # noqa: E402
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths  # noqa: E402
 from vgpt_dagster.validation.config import ValidationConfig  # noqa: E402
-from vgpt_dagster.validation.judge import judge  # noqa: E402
-from vgpt_dagster.validation.oracle import reference_sql  # noqa: E402
 from vgpt_dagster.validation.suite import build_eval_suite  # noqa: E402
 
 

@@ -108,7 +108,7 @@ def recall(ks=(1, 4, 8)) -> dict:
     from vgpt_dagster.datasets.config import DatasetsConfig
     from vgpt_dagster.datasets.pairs import build_fake_column_pairs, build_fake_table_pairs
     from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
-    from vgpt_dagster.serving.retrieval import SchemaIndex, recall_at_k
+    from vgpt_dagster.retrieval.schema import SchemaIndex, recall_at_k
     from vgpt_dagster.validation.config import ValidationConfig
     from vgpt_dagster.validation.suite import build_eval_suite
 
@@ -156,7 +156,7 @@ def main() -> None:
     root = args.root
     if root is None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from vgpt_dagster_tests.serving.conftest import build_micro_root
+        from vgpt_dagster_tests.support.projects import build_micro_root
 
         root = build_micro_root(Path(tempfile.mkdtemp()) / "project").root
     port = _free_port()

@@ -22,23 +22,23 @@ from machine import describe_machine
 from vgpt_dagster.catalog.load import load_catalog
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.pairs import build_fake_column_pairs, build_fake_table_pairs
+from vgpt_dagster.execution.oracle import oracle_answer
+from vgpt_dagster.judging.judge import judge
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
 from vgpt_dagster.validation.config import ValidationConfig
-from vgpt_dagster.validation.judge import judge
-from vgpt_dagster.validation.oracle import oracle_answer
 from vgpt_dagster.validation.runner import conversations
 from vgpt_dagster.validation.suite import build_eval_suite
 
 
 def _model(paths: ProjectPaths):
-    from vgpt_dagster.training.inference import load_for_inference
-    from vgpt_dagster.training.profiles import load_profile
+    from vgpt_dagster.runtime.inference import load_for_inference
+    from vgpt_dagster.runtime.profiles import load_profile
 
     profile = load_profile("tiny", paths)
     if (paths.base_model_dir("tiny") / "config.json").exists():
         return load_for_inference(paths, profile, None), "tiny profile (saves/tiny/base)"
     from vgpt_dagster.training.tiny import build_tiny_model
-    from vgpt_dagster_tests.training.synthetic import corpus
+    from vgpt_dagster_tests.support.synthetic import corpus
 
     tmp = ProjectPaths(Path(tempfile.mkdtemp()))
     build_tiny_model(corpus(), tmp.base_model_dir("tiny"), profile, seed=0)
@@ -47,9 +47,9 @@ def _model(paths: ProjectPaths):
 
 def _bench_free_judge(catalog, repeats: int) -> None:
     """Free-form judging (question + response only) of the realistic calibration answers, cold and warm."""
-    from vgpt_dagster.validation.free import judge_free
+    from vgpt_dagster.judging.free import judge_free
 
-    path = PACKAGE_ROOT / "vgpt_dagster_tests/validation/calibration_realistic.jsonl"
+    path = PACKAGE_ROOT / "vgpt_dagster_tests/judging/calibration_realistic.jsonl"
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
     rates = []
     for _ in range(repeats + 1):
@@ -76,7 +76,7 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
-    from vgpt_dagster.training.inference import generate, generate_one_by_one
+    from vgpt_dagster.runtime.inference import generate, generate_one_by_one
 
     paths = ProjectPaths.from_env()
     catalog = load_catalog(ProjectPaths(PACKAGE_ROOT).embedded_schema)
@@ -91,10 +91,9 @@ def main() -> None:
 
     # judge throughput: oracle answers for every case + the calibration responses
     cal = [
-        json.loads(x)
-        for x in (PACKAGE_ROOT / "vgpt_dagster_tests/validation/calibration.jsonl").read_text().splitlines()
+        json.loads(x) for x in (PACKAGE_ROOT / "vgpt_dagster_tests/judging/calibration.jsonl").read_text().splitlines()
     ]
-    from vgpt_dagster.validation.cases import Case
+    from vgpt_dagster.judging.cases import Case
 
     pairs = [(c, oracle_answer(c, catalog)) for c in suite.cases] + [
         (Case.from_dict(x["case"]), x["response"]) for x in cal

@@ -4,9 +4,8 @@
     .venv/bin/python bench/results_tables.py --write docs/results.md   # replace the block between the markers
 
 Reads ``data/reports/validation_{base,sft,dpo_v3,kto}.json`` (what the pipeline's validation assets wrote),
-``data/reports/dpo_ablation.md`` (the ablation job, if it ran), ``data/reports/context_ablation.md`` (the
-schema-context ablation job, if it ran), ``data/reports/serving_effect.md`` (the ``serving_effect`` asset, if
-materialized) and ``saves/<profile>/<stage>/metrics.json``.
+``data/reports/<experiment>.md`` for every ``configs/experiments/*.yaml`` that has run (``vgpt experiment run``)
+and ``saves/<profile>/<stage>/metrics.json``.
 """
 
 import argparse
@@ -17,8 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from vgpt_dagster.judging.metrics import percent  # noqa: E402
 from vgpt_dagster.paths import ProjectPaths  # noqa: E402
-from vgpt_dagster.training.stages import STAGE_NAMES  # noqa: E402
+from vgpt_dagster.runtime.stages import STAGE_NAMES  # noqa: E402
 
 BEGIN, END = "<!-- results:begin (bench/results_tables.py) -->", "<!-- results:end -->"
 CHECKPOINTS = ("base", *STAGE_NAMES)
@@ -38,7 +38,7 @@ ANSWERS_PER_CATEGORY = 1
 
 
 def _pct(v) -> str:
-    return "-" if v is None else (f"{100 * v:.1f}%" if isinstance(v, float | int) else str(v))
+    return percent(v) if v is None or isinstance(v, float | int) else str(v)
 
 
 def load_reports(paths: ProjectPaths) -> dict[str, dict]:
@@ -132,23 +132,26 @@ def render(paths: ProjectPaths) -> str:
         "### The same questions, verbatim",
         *answers_table(reports, paths.validation_dir / "eval_suite.json"),
     ]
-    abl = paths.reports_dir / "dpo_ablation.md"
-    out += ["", "### DPO ablation: v3 vs v2-style", ""]
-    out += [abl.read_text().split("\n", 2)[-1].strip() if abl.is_file() else "_The ablation job has not run._"]
-    ctx = paths.reports_dir / "context_ablation.md"
-    out += ["", "### Schema-context ablation: SFT prompts without / with the retrieved block", ""]
-    out += [ctx.read_text().split("\n", 2)[-1].strip() if ctx.is_file() else "_The context ablation job has not run._"]
-    eff = paths.reports_dir / "serving_effect.md"
-    out += ["", "### Serving effect: the model alone, + retrieval, + guard, the hybrid", ""]
-    if eff.is_file():  # its title names the served model: "# Serving effect (fallback: smollm2-135m/kto)"
-        title, body = eff.read_text().strip().split("\n", 1)
-        out += [f"Served model: {title.removeprefix('# Serving effect').strip(' ()')}.", "", body.strip()]
-    else:
-        out += ["_serving_effect has not been materialized._"]
+    out += experiment_sections(paths)
     out += ["", "### Versions and command", ""]
     out += [f"- `{k}=={v}`" for k, v in sorted(env.get("packages", {}).items()) if v]
     out += [f"- python {env.get('python')} on {env.get('platform')}", f"- command: `{env.get('command')}`"]
     return "\n".join(out) + "\n"
+
+
+def experiment_sections(paths: ProjectPaths) -> list[str]:
+    """One section per configs/experiments/*.yaml: its report's table, or a line saying it has not run."""
+    from vgpt_dagster.experiments.spec import experiment_names, load_experiment  # noqa: PLC0415
+
+    out = []
+    for name in experiment_names(paths):
+        report = paths.reports_dir / f"{name}.md"
+        out += ["", f"### {load_experiment(paths, name).title}", ""]
+        if report.is_file():
+            out += [report.read_text().split("\n", 2)[-1].strip()]
+        else:
+            out += [f"_Experiment `{name}` has not run (`vgpt experiment run {name}`)._"]
+    return out
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,6 @@
 """``vgpt``: the command-line twin of the Dagster assets.
 
-Each subcommand module (schema, sql, data, train, eval) has ``register(subparsers)``; its handler
+Each subcommand module (schema, sql, data, train, eval, experiment, ask, serve) has ``register(subparsers)``; its handler
 calls the same domain function the matching asset calls. User mistakes (:class:`VgptError`) are printed
 without a traceback and exit 2 unless the command documents another code.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from vgpt_dagster.errors import VgptError
 
-_SUBCOMMANDS = ("schema", "sql", "data", "train", "eval", "ask", "serve")
+_SUBCOMMANDS = ("schema", "sql", "data", "train", "eval", "experiment", "ask", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

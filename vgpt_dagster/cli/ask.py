@@ -74,10 +74,10 @@ def run_ask(args) -> int:
 def _prepare_or_catalog_only(paths, overrides, args, question, prepare):
     """The served model; with no adapter at all a schema question is still answered from the catalog."""
     from vgpt_dagster.catalog.load import load_default_catalog
+    from vgpt_dagster.judging.question import classify_question
     from vgpt_dagster.serving.config import load_serving_config
     from vgpt_dagster.serving.promoted import ServedModel, ServingError
     from vgpt_dagster.serving.schema_answers import answer_schema_question
-    from vgpt_dagster.validation.intent import classify_question
 
     try:
         return prepare(paths, overrides, args.adapter, args.require_promoted or None)

@@ -118,7 +118,7 @@ def _build(args) -> int:
 
 
 def _intents(args) -> int:
-    from vgpt_dagster.datasets.intents import library_for
+    from vgpt_dagster.datasets.intents.library import library_for
     from vgpt_dagster.sql.analyze import analyze
 
     paths, cfg, catalog = _setup(args)

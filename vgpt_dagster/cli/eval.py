@@ -73,15 +73,13 @@ def register(sub) -> None:
 
 
 def _config(paths):
-    from vgpt_dagster.config import load_config
-    from vgpt_dagster.validation.config import ValidationConfig
+    from vgpt_dagster.validation.config import load_validation_config
 
-    path = paths.configs / "validation.yaml"
-    return load_config(path, ValidationConfig) if path.exists() else ValidationConfig()
+    return load_validation_config(paths)
 
 
 def _behaviors() -> tuple[str, ...]:
-    from vgpt_dagster.validation.judge import BEHAVIORS
+    from vgpt_dagster.judging.judge import BEHAVIORS
 
     return BEHAVIORS
 
@@ -128,7 +126,7 @@ def read_judge_lines(path: Path) -> list[dict]:
 def run_judge(args) -> int:
     from vgpt_dagster.artifacts import write_jsonl_atomic
     from vgpt_dagster.catalog.load import load_default_catalog
-    from vgpt_dagster.validation.free import judge_free
+    from vgpt_dagster.judging.free import judge_free
 
     rows = read_judge_lines(Path(args.file))
     catalog = load_default_catalog(args.schema)
@@ -140,7 +138,7 @@ def run_judge(args) -> int:
     if args.out:
         write_jsonl_atomic(Path(args.out), out)
     if args.summary:
-        from vgpt_dagster.validation.metrics import format_judge_summary, judge_summary
+        from vgpt_dagster.judging.metrics import format_judge_summary, judge_summary
 
         labels = [r.get("human_behavior") for r in out]
         sys.stdout.write(format_judge_summary(judge_summary([r["behavior"] for r in out], labels)))
@@ -154,9 +152,9 @@ def run_judge(args) -> int:
 
 def run_run(args) -> int:
     from vgpt_dagster.catalog.load import load_default_catalog
+    from vgpt_dagster.judging.cases import read_suite
     from vgpt_dagster.paths import ProjectPaths
-    from vgpt_dagster.training.profiles import default_profile_name, load_profile
-    from vgpt_dagster.validation.cases import read_suite
+    from vgpt_dagster.runtime.profiles import default_profile_name, load_profile
     from vgpt_dagster.validation.report import write_report
     from vgpt_dagster.validation.runner import run_validation
 

@@ -71,15 +71,14 @@ def _print_table(out, max_rows: int) -> None:
 
 def run_sql(args) -> int:
     from vgpt_dagster.cli.sql_input import read_sql_argument  # noqa: PLC0415
-    from vgpt_dagster.config import load_config  # noqa: PLC0415
     from vgpt_dagster.execution.run import SandboxConnection, TranspileOptions  # noqa: PLC0415
     from vgpt_dagster.paths import ProjectPaths  # noqa: PLC0415
-    from vgpt_dagster.validation.config import ValidationConfig  # noqa: PLC0415
+    from vgpt_dagster.validation.config import load_validation_config  # noqa: PLC0415
 
     try:
         sql = read_sql_argument(args.sql, args.file)
         paths = ProjectPaths.from_env()
-        cfg = load_config(paths.configs / "validation.yaml", ValidationConfig)
+        cfg = load_validation_config(paths)
         db = _database(args, cfg, paths)
     except (SqlAnalysisError, VgptError) as err:
         print(f"error: {err}", file=sys.stderr)

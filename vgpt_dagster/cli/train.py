@@ -10,8 +10,8 @@ import argparse
 import yaml
 
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.runtime.stages import STAGE_NAMES
 from vgpt_dagster.training.arguments import add_run_arguments, run_request
-from vgpt_dagster.training.stages import STAGE_NAMES
 
 
 def register(sub) -> None:
@@ -28,11 +28,9 @@ def register(sub) -> None:
     )
     p.add_argument(
         "what",
-        choices=["base", *STAGE_NAMES, "ablation", "context-ablation", "show-recipe"],
+        choices=["base", *STAGE_NAMES, "show-recipe"],
         help=f"base (build, convert or locate the base model), {', '.join(STAGE_NAMES)} (train that stage), "
-        "ablation (DPO v2-vs-v3 from the SFT adapter, judged; --set applies to both DPO arms), context-ablation "
-        "(SFT without vs with the retrieved schema block, each asked with and without retrieval; --set applies to "
-        "both SFT arms), show-recipe STAGE",
+        "show-recipe STAGE. Experiments (ablations) run with `vgpt experiment run NAME`.",
     )
     p.add_argument("stage", nargs="?", choices=STAGE_NAMES, help="stage for show-recipe")
     add_run_arguments(p)
@@ -42,8 +40,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from vgpt_dagster.errors import ConfigError
+    from vgpt_dagster.runtime.profiles import default_profile_name, load_profile
     from vgpt_dagster.training import api
-    from vgpt_dagster.training.profiles import default_profile_name, load_profile
     from vgpt_dagster.training.recipe import load_recipe
 
     paths = ProjectPaths.from_env()
@@ -69,21 +67,6 @@ def run(args) -> int:
                 else ""
             )
         )
-        return 0
-
-    if args.what == "ablation":
-        from vgpt_dagster.training.ablation import run_dpo_ablation
-
-        res = run_dpo_ablation(paths, **request)
-        print(res["markdown"], end="")
-        print(f"report: {paths.reports_dir / 'dpo_ablation.md'} (chart {res['chart']}), {res['wall_time_s']} s")
-        return 0
-    if args.what == "context-ablation":
-        from vgpt_dagster.training.context_ablation import REPORT_NAME, run_context_ablation
-
-        res = run_context_ablation(paths, **request, progress=_show_event)
-        print(res["markdown"], end="")
-        print(f"report: {paths.reports_dir / (REPORT_NAME + '.md')} (chart {res['chart']}), {res['wall_time_s']} s")
         return 0
 
     def show(row: dict) -> None:

@@ -277,9 +277,9 @@ def audit_category_distribution(name: str, df: pl.DataFrame) -> AuditResult:
     return AuditResult(f"{name}_category_distribution", df.height > 0, WARN if df.height else ERROR, counts, [], md)
 
 
-def audit_rejection_balance(df: pl.DataFrame, cfg: DatasetsConfig, severity: str = ERROR) -> AuditResult:
-    """Rejection share of rejection+acceptance pairs inside ``cfg.rejection_share_band`` (``severity`` WARN: the
-    generated ``dpo_mix: v2_style`` control set, imbalanced on purpose)."""
+def audit_rejection_balance(df: pl.DataFrame, cfg: DatasetsConfig) -> AuditResult:
+    """Rejection share of rejection+acceptance pairs inside ``cfg.rejection_share_band``; always blocking (an
+    experiment that trains on an imbalanced set on purpose names this audit in its arm, configs/experiments/)."""
     cats = df["category"].to_list()
     if set(cats) <= {"imported"}:  # classify by text: chosen refuses -> rejection; rejected refuses -> acceptance
         chosen, rejected = texts(df, "chosen"), texts(df, "rejected")
@@ -291,10 +291,7 @@ def audit_rejection_balance(df: pl.DataFrame, cfg: DatasetsConfig, severity: str
     share = rej / (rej + acc) if rej + acc else 0.0
     lo, hi = cfg.rejection_share_band
     ok = rej + acc > 0 and lo <= share <= hi
-    deliberate = (
-        " (dpo_mix: v2_style - imbalanced on purpose, for the DPO ablation; warns only)" if severity == WARN else ""
-    )
-    summary = deliberate + (
+    summary = (
         f"Rejection pairs are {share:.0%} of rejection+acceptance pairs ({rej} vs {acc}); the band is "
         f"{lo:.0%}-{hi:.0%}. Too many rejections teach the model to call real tables fake (DPO v2: 83% of all "
         f"pairs were rejections and none rewarded a real table, so it rejected APTL)."
@@ -313,5 +310,5 @@ def audit_rejection_balance(df: pl.DataFrame, cfg: DatasetsConfig, severity: str
         },
         [],
         summary,
-        severity,
+        ERROR,
     )

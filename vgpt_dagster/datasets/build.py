@@ -22,7 +22,8 @@ from vgpt_dagster.datasets.corpus import FILES_SCHEMA, empty_corpus, mine_sql_co
 from vgpt_dagster.datasets.dpo import build_dpo_dataset
 from vgpt_dagster.datasets.imports import audit_import, load_import
 from vgpt_dagster.datasets.intent_audit import audit_intents
-from vgpt_dagster.datasets.intents import intent_sft_records, library_for
+from vgpt_dagster.datasets.intents.library import library_for
+from vgpt_dagster.datasets.intents.questions import intent_sft_records
 from vgpt_dagster.datasets.io import read_dataset, require_audited, write_dataset
 from vgpt_dagster.datasets.kto import build_kto_dataset
 from vgpt_dagster.datasets.llamafactory import write_llamafactory_export
@@ -170,12 +171,13 @@ def _dataset_result(
     audits: list,
     sample_cols: tuple[str, ...],
     seconds: float,
+    out_dir: Path | None = None,
     **extra: Any,
 ) -> BuildResult:
     h = config_hash(cfg)
     out = write_dataset(
         df,
-        paths.dataset_dir(kind),
+        out_dir or paths.dataset_dir(kind),
         config_hash=h,
         seed=cfg.seed,
         kind=kind,
@@ -247,11 +249,16 @@ def build_dpo_artifact(
     paths: ProjectPaths,
     checker: SqlChecker | None = None,
     holdout_prompts: tuple[str, ...] = (),
+    targets: dict[str, int] | None = None,
+    out_dir: Path | None = None,
+    **manifest: Any,
 ) -> BuildResult:
+    """The DPO v3 set (``targets``: pairs per category instead of the config's, and ``out_dir``: for an experiment's
+    arm; ``manifest``: what that arm records about itself)."""
     pairs, t0 = read_pairs(paths), time.perf_counter()
     fakes = pairs["fake_table_pairs"]["fake"].to_list()
     with _checker(catalog, cfg, checker) as checker:
-        df = build_dpo_dataset(catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, checker)
+        df = build_dpo_dataset(catalog, pairs["fake_table_pairs"], pairs["fake_column_pairs"], cfg, checker, targets)
         audits = A.audit_dpo(df, catalog, cfg, checker, fakes)
     audits.append(A.audit_holdout_leak({"dpo_v3": df}, _holdout(pairs), holdout_prompts))
     return _dataset_result(
@@ -263,7 +270,8 @@ def build_dpo_artifact(
         audits,
         ("category", "instruction", "chosen", "rejected"),
         time.perf_counter() - t0,
-        dpo_mix=cfg.dpo_mix,
+        out_dir,
+        **manifest,
     )
 
 

@@ -38,10 +38,6 @@ DPO_CATEGORIES = (
 REJECTION_CATEGORIES = ("fake_table_rejection", "fake_column_rejection")
 ACCEPTANCE_CATEGORIES = ("real_table_acceptance",)
 HALLUCINATION_PHASE = REJECTION_CATEGORIES + ACCEPTANCE_CATEGORIES
-# ``dpo_mix: v2_style`` (the ablation's control): the shape of the original team's vgpt2_v3_dpo_v2.json -
-# 83% fake-table rejection pairs, no real-table acceptance pairs, the rest NOLOCK style pairs.
-V2_STYLE_SHARES = {"fake_table_rejection": 0.83, "nolock_style": 0.17}
-DPO_MIXES = ("v3", "v2_style")
 # The business objects Vista users ask about (issue 15); raw-object SQL records are weighted toward them.
 CORE_OBJECTS = (
     "APTH", "APTL", "APTD", "APVM", "ARTH", "ARTL", "ARCM", "JCJM", "JCJP", "JCCD", "JCCP", "JCCH", "JCCM", "JCCI",
@@ -123,11 +119,8 @@ class DatasetsConfig(StrictModel):
         "company_filter": 100,
     }
     rejection_share_band: tuple[float, float] = (0.35, 0.65)  # DPO v2 was 1.0 (all rejection, no acceptance)
-    # v3: the pairs above. v2_style: the same total, 83% fake-table rejection + 17% NOLOCK style, no acceptance
-    # pairs (the DPO ablation's control; its rejection-balance audit then only warns).
-    dpo_mix: Literal["v3", "v2_style"] = "v3"
     # none: prompts hold the question alone; retrieved: serving's schema block for the question first (the same
-    # shape the served model sees; datasets/context.py). schema_context_top_k objects, as serving retrieves.
+    # shape the served model sees; datasets/schema_block.py). schema_context_top_k objects, as serving retrieves.
     schema_context: Literal["none", "retrieved"] = "none"
     schema_context_top_k: int = pydantic.Field(4, ge=1, le=20)
     # chosen/rejected length ratio of every pair (pairs outside are not generated; the audit blocks them) and the
@@ -212,15 +205,16 @@ class DatasetsConfig(StrictModel):
         return {c: round(self.sized(self.sft_size) * s / total) for c, s in self.sft_mix.items() if s > 0}
 
     def dpo_targets(self) -> dict[str, int]:
-        """Pairs wanted per DPO category: ``dpo_counts`` (v3), or their total in the v2-style shares."""
-        v3 = {c: self.sized(n) for c, n in self.dpo_counts.items() if n > 0}
-        if self.dpo_mix == "v3":
-            return v3
-        total = sum(v3.values())
-        rejection = round(total * V2_STYLE_SHARES["fake_table_rejection"])
-        return {"fake_table_rejection": rejection, "nolock_style": total - rejection}
+        """Pairs wanted per DPO category: ``dpo_counts`` times ``scale``."""
+        return {c: self.sized(n) for c, n in self.dpo_counts.items() if n > 0}
 
 
 def load_datasets_config(path: Path, overrides: dict | None = None) -> DatasetsConfig:
     """Load and validate configs/datasets.yaml (ConfigError names the key on a mistake)."""
     return load_config(path, DatasetsConfig, overrides)
+
+
+def load_system_prompt(configs_dir: Path) -> str:
+    """The system prompt every record was built with (``system_prompt`` of configs/datasets.yaml, else its
+    default): the one resolver training, validation and serving use, so the model is asked as it was taught."""
+    return load_datasets_config(Path(configs_dir) / "datasets.yaml").system_prompt

@@ -22,7 +22,8 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.sft_sources import fence
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 from vgpt_dagster.errors import DatasetError, SqlAnalysisError
-from vgpt_dagster.sql.parse import Statement, parse_all
+from vgpt_dagster.sql.parse import parse_all
+from vgpt_dagster.sql.statements import Statement
 
 _COMMENT = re.compile(r"^\s*--\s*(?:title:)?\s*(.+)$", re.MULTILINE)
 

@@ -164,8 +164,7 @@ def audit_dpo(
     """Balance, chosen SQL valid + NOLOCK, rejected wrong for its reason, no real object refused, no fake accepted."""
     checker = checker or SqlChecker(catalog)
     prefetch_sql(checker, texts(df, "chosen") + texts(df, "rejected"))
-    balance_severity = WARN if cfg.dpo_mix == "v2_style" else ERROR
-    out = [audit_rejection_balance(df, cfg, balance_severity), *audit_sql_valid("dpo_chosen", df, "chosen", checker)]
+    out = [audit_rejection_balance(df, cfg), *audit_sql_valid("dpo_chosen", df, "chosen", checker)]
     out.append(audit_bad_side_fails("dpo_rejected", df, "rejected", checker, catalog))
     out.append(audit_no_real_in_rejection("dpo_chosen", df, "chosen", catalog))
     out.append(audit_no_fake_in_acceptance("dpo_chosen", df, "chosen", checker, fake_names))
@@ -202,3 +201,63 @@ def audit_kto(
         out.append(audit_prompt_overlap(dpo, df))
     out.append(audit_category_distribution("kto", df))
     return out
+
+
+# The audits each dataset asset runs, declared here beside them: the Dagster checks are made from this table
+# (defs/datasets.py), and a real build must report exactly these names (vgpt_dagster_tests/defs/test_runs.py).
+AUDIT_NAMES: dict[str, tuple[str, ...]] = {
+    "fake_real_table_pairs": ("fake_names_not_real",),
+    "sft_dataset": (
+        "sft_sql_valid",
+        "sft_nolock_coverage",
+        "sft_sql_generation_share",
+        "sft_short_outputs",
+        "sft_duplicates",
+        "sft_no_real_object_rejected",
+        "sft_category_distribution",
+        "sft_intent_share",
+        "sft_intent_holdout_leak",
+        "sft_natural_question_share",
+        "sft_instruction_shapes",
+        "sft_sql_feature_coverage",
+        "sft_padded_outputs",
+        "sft_join_evidence",
+        "sft_company_consistency",
+        "sft_literal_types",
+        "sft_core_object_share",
+        "holdout_leak",
+    ),
+    "dpo_v3_dataset": (
+        "dpo_rejection_balance",
+        "dpo_chosen_sql_valid",
+        "dpo_chosen_nolock_coverage",
+        "dpo_rejected_bad_side_fails_for_reason",
+        "dpo_chosen_no_real_object_rejected",
+        "dpo_chosen_no_fake_object_accepted",
+        "dpo_length_ratio",
+        "dpo_chosen_join_evidence",
+        "dpo_chosen_company_consistency",
+        "dpo_chosen_literal_types",
+        "dpo_judge_passes_good",
+        "dpo_judge_fails_bad",
+        "dpo_category_distribution",
+        "holdout_leak",
+    ),
+    "kto_dataset": (
+        "kto_labels",
+        "kto_desirable_sql_valid",
+        "kto_desirable_nolock_coverage",
+        "kto_undesirable_bad_side_fails_for_reason",
+        "kto_desirable_no_real_object_rejected",
+        "kto_desirable_no_fake_object_accepted",
+        "kto_desirable_join_evidence",
+        "kto_desirable_company_consistency",
+        "kto_desirable_literal_types",
+        "kto_judge_passes_good",
+        "kto_judge_fails_bad",
+        "dpo_kto_prompt_overlap",
+        "kto_category_distribution",
+        "holdout_leak",
+    ),
+    "imported_datasets": ("imports_audit",),
+}

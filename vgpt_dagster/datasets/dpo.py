@@ -15,7 +15,6 @@ import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.config import HALLUCINATION_PHASE, DatasetsConfig
-from vgpt_dagster.datasets.context import prompt_context
 from vgpt_dagster.datasets.language import (
     column_acceptance,
     column_refusal,
@@ -24,6 +23,7 @@ from vgpt_dagster.datasets.language import (
     table_refusal,
 )
 from vgpt_dagster.datasets.records import normalise_instruction, sample, to_frame
+from vgpt_dagster.datasets.schema_block import prompt_context
 from vgpt_dagster.datasets.sft import train_rows
 from vgpt_dagster.datasets.sft_sources import fence
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
@@ -224,11 +224,12 @@ def build_dpo_dataset(
     column_pairs: pl.DataFrame,
     cfg: DatasetsConfig,
     checker: SqlChecker | None = None,
+    targets: dict[str, int] | None = None,
 ) -> pl.DataFrame:
-    """Contract columns + split; counts per category from ``cfg.dpo_counts`` (times ``cfg.scale``)."""
+    """Contract columns + split; pairs per category from ``targets``, else ``cfg.dpo_counts`` (times ``cfg.scale``)."""
     rng = random.Random(cfg.seed + 1)
     checker = checker or SqlChecker(catalog)
     pools = category_pools(catalog, pairs, column_pairs, length_band=cfg.dpo_length_band)
-    recs = select_checked(pools, cfg.dpo_targets(), rng, checker, "chosen")
+    recs = select_checked(pools, targets or cfg.dpo_targets(), rng, checker, "chosen")
     ctx = prompt_context(catalog, cfg)
     return to_frame(sample(recs, len(recs), rng), "dpo_v3", cfg.system_prompt, cfg.holdout_fraction, ctx)

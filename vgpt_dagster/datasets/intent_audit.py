@@ -32,7 +32,9 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.audit_checks import AuditResult, result
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.intents import SLOT_PHRASES, WRAPPERS, IntentLibrary, heldout_templates, training_templates
+from vgpt_dagster.datasets.intents.model import IntentLibrary
+from vgpt_dagster.datasets.intents.questions import WRAPPERS, heldout_templates, training_templates
+from vgpt_dagster.datasets.intents.slots import SLOT_PHRASES
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 
 _PLACEHOLDER = re.compile(r"\{[a-z_]+\}")

@@ -9,7 +9,7 @@ Examples:
     ({'train': 1, 'eval': 0}, 'train.parquet')
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,16 +84,18 @@ def read_dataset(folder: Path, kind: str, split: str = "train") -> pl.DataFrame:
     return read_frame(path, CONTRACT_COLUMNS[kind], kind, kind)
 
 
-def require_audited(folder: Path, kind: str, consumer: str) -> None:
+def require_audited(folder: Path, kind: str, consumer: str, accept: Collection[str] = ()) -> None:
     """Refuse data whose last build recorded a failed blocking audit (``manifest.json``: ``audits_passed``).
 
     Every consumer calls it - the dataset builders downstream (KTO reads DPO, the LLaMA-Factory export reads all
-    three), ``vgpt data build all`` and training - so the CLI and the assets refuse the same data.
+    three), ``vgpt data build all`` and training - so the CLI and the assets refuse the same data. ``accept``
+    names audits an experiment's arm fails on purpose (configs/experiments/); every other failure still refuses.
     """
     folder = Path(folder)
     manifest = read_manifest(folder) if (folder / "manifest.json").is_file() else {}
-    if manifest.get("audits_passed") is False:
-        failed = ", ".join(manifest.get("failed_audits", [])) or "see the manifest"
+    failed_names = manifest.get("failed_audits", [])
+    if manifest.get("audits_passed") is False and not (failed_names and set(failed_names) <= set(accept)):
+        failed = ", ".join(failed_names) or "see the manifest"
         raise DatasetError(
             f"{folder}/manifest.json records failed blocking audits ({failed}); {consumer} refuses this data. "
             f"See the {SELECTIONS.get(kind, kind)} asset checks in the UI (or `vgpt data audit`), fix the data or "

@@ -11,8 +11,8 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets import dpo
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.context import prompt_context
 from vgpt_dagster.datasets.records import normalise_instruction, sample, to_frame
+from vgpt_dagster.datasets.schema_block import prompt_context
 from vgpt_dagster.datasets.sft import train_rows
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 from vgpt_dagster.datasets.sqlgen import join_candidates, object_facts

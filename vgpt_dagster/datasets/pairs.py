@@ -114,8 +114,8 @@ def build_fake_table_pairs(catalog: Catalog, cfg: DatasetsConfig) -> pl.DataFram
     """Fake table names -> real objects (columns fake, real, pattern, split, explanation), sorted by fake.
 
     Examples:
-        >>> from vgpt_dagster_tests.tiny_catalog import tiny_catalog
-        >>> df = build_fake_table_pairs(tiny_catalog(), DatasetsConfig())
+        >>> from vgpt_dagster.catalog.load import load_default_catalog
+        >>> df = build_fake_table_pairs(load_default_catalog(), DatasetsConfig())
         >>> "Invoice" in df["fake"].to_list(), "APTH" in df["fake"].to_list()
         (True, False)
     """
@@ -180,8 +180,8 @@ def build_fake_column_pairs(catalog: Catalog, cfg: DatasetsConfig) -> pl.DataFra
     """Invented columns on real objects (table, fake_column, real_columns, split), none existing on the table.
 
     Examples:
-        >>> from vgpt_dagster_tests.tiny_catalog import tiny_catalog
-        >>> df = build_fake_column_pairs(tiny_catalog(), DatasetsConfig())
+        >>> from vgpt_dagster.catalog.load import load_default_catalog
+        >>> df = build_fake_column_pairs(load_default_catalog(), DatasetsConfig())
         >>> df.filter(pl.col("table") == "ARCM")["fake_column"].to_list()
         ['CustomerName', 'CustomerID', 'FullName']
     """

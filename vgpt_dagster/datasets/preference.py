@@ -23,7 +23,7 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.audit_checks import WARN, AuditResult, result, texts
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.validation.free import judge_free
+from vgpt_dagster.judging.free import judge_free
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

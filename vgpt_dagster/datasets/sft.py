@@ -17,8 +17,8 @@ import polars as pl
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets import sft_sources as src
 from vgpt_dagster.datasets.config import DatasetsConfig
-from vgpt_dagster.datasets.context import prompt_context
 from vgpt_dagster.datasets.records import dedup, normalise_instruction, to_frame
+from vgpt_dagster.datasets.schema_block import prompt_context
 from vgpt_dagster.datasets.semantics import object_weights
 from vgpt_dagster.datasets.sqlcheck import SqlChecker
 from vgpt_dagster.datasets.sqlgen import ObjectFacts, join_candidates, object_facts

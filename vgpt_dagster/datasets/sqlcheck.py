@@ -11,8 +11,8 @@ with 1 or 2 workers. Without ``prefetch`` (or with ``workers=1``) every statemen
 on first use.
 
 Examples:
-    >>> from vgpt_dagster_tests.tiny_catalog import tiny_catalog
-    >>> with SqlChecker(tiny_catalog()) as checker:
+    >>> from vgpt_dagster.catalog.load import load_default_catalog
+    >>> with SqlChecker(load_default_catalog()) as checker:
     ...     checker.ok("SELECT APCo FROM APTH WITH (NOLOCK) WHERE APCo = 1"), checker.ok("SELECT * FROM Invoice")
     (True, False)
 """

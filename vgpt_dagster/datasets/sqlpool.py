@@ -1,16 +1,17 @@
 """Query recipes per object: (question, SQL, note) triples the SFT/DPO/KTO generators phrase differently.
 
 Examples:
-    >>> from vgpt_dagster_tests.tiny_catalog import tiny_catalog
+    >>> from vgpt_dagster.catalog.load import load_default_catalog
     >>> from vgpt_dagster.datasets.sqlgen import object_facts
-    >>> f = [x for x in object_facts(tiny_catalog()) if x.name == "APTH"][0]
+    >>> catalog = load_default_catalog()
+    >>> f = [x for x in object_facts(catalog) if x.name == "APTH"][0]
     >>> q = object_queries(f, 0)[0]
     >>> print(q.sql)
-    SELECT TOP 100 APCo, Mth, APTrans, VendorGroup, APRef, InvTotal
+    SELECT TOP 100 APCo, Mth, APTrans, InvId, APRef, InvTotal
     FROM APTH WITH (NOLOCK)
     WHERE APCo = 1
     ORDER BY APCo, Mth, APTrans
-    >>> print(join_query(tiny_catalog(), "APTH", "APTL", 0).sql.splitlines()[2])
+    >>> print(join_query(catalog, "APTH", "APTL", 0).sql.splitlines()[2])
     INNER JOIN APTL b WITH (NOLOCK)
 """
 

@@ -10,7 +10,7 @@ from vgpt_dagster.defs.resources import VgptPaths
 from vgpt_dagster.defs.versions import code_version, data_version
 
 
-@dg.asset(group_name="catalog", kinds={"polars", "parquet"}, code_version=code_version("catalog"))
+@dg.asset(group_name="catalog", kinds={"polars", "parquet"}, code_version=code_version("catalog.load", "catalog.store"))
 def vista_schema(context: dg.AssetExecutionContext, paths: VgptPaths) -> dg.MaterializeResult:
     """Every Vista table and view with columns, types, keys and joins (from configs/catalog.yaml)."""
     p = paths.get()

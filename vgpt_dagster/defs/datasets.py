@@ -14,72 +14,14 @@ from vgpt_dagster.catalog.store import read_catalog
 from vgpt_dagster.config import load_config
 from vgpt_dagster.datasets import build as B
 from vgpt_dagster.datasets.config import DatasetsConfig
+from vgpt_dagster.datasets.dataset_audits import AUDIT_NAMES
 from vgpt_dagster.defs.metadata import md_table, to_metadata
 from vgpt_dagster.defs.resources import VgptPaths
 from vgpt_dagster.defs.versions import code_version, data_version
 from vgpt_dagster.errors import MissingUpstreamError
 from vgpt_dagster.paths import ProjectPaths
 
-DATASETS_CODE = code_version("datasets", "sql")
-
-# The audits each builder runs; each becomes a blocking asset check of the same name.
-# vgpt_dagster_tests/defs/test_pipeline.py asserts the builders emit exactly these.
-AUDIT_NAMES: dict[str, tuple[str, ...]] = {
-    "fake_real_table_pairs": ("fake_names_not_real",),
-    "sft_dataset": (
-        "sft_sql_valid",
-        "sft_nolock_coverage",
-        "sft_sql_generation_share",
-        "sft_short_outputs",
-        "sft_duplicates",
-        "sft_no_real_object_rejected",
-        "sft_category_distribution",
-        "sft_intent_share",
-        "sft_intent_holdout_leak",
-        "sft_natural_question_share",
-        "sft_instruction_shapes",
-        "sft_sql_feature_coverage",
-        "sft_padded_outputs",
-        "sft_join_evidence",
-        "sft_company_consistency",
-        "sft_literal_types",
-        "sft_core_object_share",
-        "holdout_leak",
-    ),
-    "dpo_v3_dataset": (
-        "dpo_rejection_balance",
-        "dpo_chosen_sql_valid",
-        "dpo_chosen_nolock_coverage",
-        "dpo_rejected_bad_side_fails_for_reason",
-        "dpo_chosen_no_real_object_rejected",
-        "dpo_chosen_no_fake_object_accepted",
-        "dpo_length_ratio",
-        "dpo_chosen_join_evidence",
-        "dpo_chosen_company_consistency",
-        "dpo_chosen_literal_types",
-        "dpo_judge_passes_good",
-        "dpo_judge_fails_bad",
-        "dpo_category_distribution",
-        "holdout_leak",
-    ),
-    "kto_dataset": (
-        "kto_labels",
-        "kto_desirable_sql_valid",
-        "kto_desirable_nolock_coverage",
-        "kto_undesirable_bad_side_fails_for_reason",
-        "kto_desirable_no_real_object_rejected",
-        "kto_desirable_no_fake_object_accepted",
-        "kto_desirable_join_evidence",
-        "kto_desirable_company_consistency",
-        "kto_desirable_literal_types",
-        "kto_judge_passes_good",
-        "kto_judge_fails_bad",
-        "dpo_kto_prompt_overlap",
-        "kto_category_distribution",
-        "holdout_leak",
-    ),
-    "imported_datasets": ("imports_audit",),
-}
+DATASETS_CODE = code_version("datasets.build")
 
 
 def read_built_catalog(paths: ProjectPaths):

@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training.profiles import PROFILE_ENV, default_profile_name
+from vgpt_dagster.runtime.profiles import PROFILE_ENV, default_profile_name
 
 
 class VgptPaths(dg.ConfigurableResource):

@@ -18,15 +18,15 @@ from vgpt_dagster.defs.metadata import md_image, to_metadata
 from vgpt_dagster.defs.resources import GpuResource, ModelSelection, VgptPaths
 from vgpt_dagster.defs.versions import code_version, data_version
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.runtime.device import DeviceRequest, launch_command, launch_env, plan_device
+from vgpt_dagster.runtime.profiles import load_profile
+from vgpt_dagster.runtime.stages import STAGES
 from vgpt_dagster.training.api import build_base_model
 from vgpt_dagster.training.data import DATASET_KIND
-from vgpt_dagster.training.device import DeviceRequest, launch_command, launch_env, plan_device
-from vgpt_dagster.training.profiles import load_profile
 from vgpt_dagster.training.recipe import load_recipe
 from vgpt_dagster.training.run import INIT_STAGE, check_inputs
-from vgpt_dagster.training.stages import STAGES
 
-TRAINING_CODE = code_version("training")
+TRAINING_CODE = code_version("training.api", "training.pipes_entry")
 
 
 class StageRunConfig(dg.Config):
@@ -123,6 +123,6 @@ def _adapter_asset(stage: str, upstream: str) -> dg.AssetsDefinition:
     return _asset
 
 
-# one asset per stage of training.stages.STAGES, each after its parent stage's adapter (the first after base_model)
+# one asset per stage of runtime.stages.STAGES, each after its parent stage's adapter (the first after base_model);
+# defs/__init__.py adds them, so a new stage needs no edit here
 ADAPTER_ASSETS = {s.name: _adapter_asset(s.name, f"{s.parent}_adapter" if s.parent else "base_model") for s in STAGES}
-sft_adapter, dpo_v3_adapter, kto_adapter = (ADAPTER_ASSETS[n] for n in ("sft", "dpo_v3", "kto"))

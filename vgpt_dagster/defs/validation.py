@@ -10,41 +10,31 @@ from pathlib import Path
 
 import dagster as dg
 
-from vgpt_dagster.config import load_config
 from vgpt_dagster.defs.datasets import read_built_catalog
 from vgpt_dagster.defs.metadata import md_image, to_metadata
 from vgpt_dagster.defs.resources import ModelSelection, VgptPaths
 from vgpt_dagster.defs.versions import code_version, data_version
 from vgpt_dagster.errors import MissingUpstreamError
 from vgpt_dagster.execution.accuracy import build_project_sandbox, sandbox_folder
-from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training.profiles import load_profile
-from vgpt_dagster.validation.cases import read_suite
+from vgpt_dagster.judging.cases import read_suite
+from vgpt_dagster.runtime.profiles import load_profile
+from vgpt_dagster.runtime.stages import STAGES
 from vgpt_dagster.validation.compare import compare_reports, promotion_decision, write_comparison
-from vgpt_dagster.validation.config import ValidationConfig
+from vgpt_dagster.validation.config import load_validation_config
 from vgpt_dagster.validation.report import read_report, write_report
 from vgpt_dagster.validation.runner import run_validation
 from vgpt_dagster.validation.suite_rules import build_suite_file
 
-VALIDATION_CODE = code_version("validation", "sql")
-# stage label -> (upstream checkpoint asset, adapter stage folder or None for the base model)
-CHECKPOINTS = {
-    "base": ("base_model", None),
-    "sft": ("sft_adapter", "sft"),
-    "dpo_v3": ("dpo_v3_adapter", "dpo_v3"),
-    "kto": ("kto_adapter", "kto"),
-}
-
-
-def _validation_config(p: ProjectPaths) -> ValidationConfig:
-    return load_config(p.configs / "validation.yaml", ValidationConfig)
+# checkpoint label -> (upstream asset, adapter stage folder or None for the base model): the base model, then
+# every stage of runtime.stages.STAGES in chain order
+CHECKPOINTS = {"base": ("base_model", None), **{s.name: (s.asset, s.name) for s in STAGES}}
 
 
 @dg.asset(
     group_name="validation",
     deps=["vista_schema", "fake_real_table_pairs", "fake_column_pairs", "sft_dataset", "dpo_v3_dataset", "kto_dataset"],
     kinds={"json"},
-    code_version=VALIDATION_CODE,
+    code_version=code_version("validation.suite_rules"),
     check_specs=[
         dg.AssetCheckSpec(
             "holdout_disjoint_from_training",
@@ -64,7 +54,7 @@ def _validation_config(p: ProjectPaths) -> ValidationConfig:
 )
 def eval_suite(context: dg.AssetExecutionContext, paths: VgptPaths) -> dg.MaterializeResult:
     p = paths.get()
-    suite, rules, path = build_suite_file(p, read_built_catalog(p), _validation_config(p))
+    suite, rules, path = build_suite_file(p, read_built_catalog(p), load_validation_config(p))
     context.log.info(f"eval suite {suite.version}: {suite.counts()}, rules failed: {rules.failed_names or 'none'}")
     checks = [
         dg.AssetCheckResult(
@@ -82,7 +72,7 @@ def eval_suite(context: dg.AssetExecutionContext, paths: VgptPaths) -> dg.Materi
     group_name="validation",
     deps=["vista_schema", "eval_suite"],
     kinds={"duckdb"},
-    code_version=VALIDATION_CODE,
+    code_version=code_version("execution.accuracy"),
     check_specs=[
         dg.AssetCheckSpec(
             "oracle_executes",
@@ -96,7 +86,7 @@ def eval_suite(context: dg.AssetExecutionContext, paths: VgptPaths) -> dg.Materi
 )
 def vista_sandbox(paths: VgptPaths) -> dg.MaterializeResult:
     p = paths.get()
-    cfg = _validation_config(p)
+    cfg = load_validation_config(p)
     built = build_project_sandbox(p, read_built_catalog(p), cfg, read_suite(p.validation_dir / cfg.suite_file))
     man, oracle = built["manifest"], built["oracle"]
     meta = {
@@ -129,20 +119,21 @@ def _validation_asset(stage: str) -> dg.AssetsDefinition:
         group_name="validation",
         pool="gpu",
         kinds={"pytorch"},
-        code_version=VALIDATION_CODE,
+        code_version=code_version("validation.runner", "execution.accuracy"),
         check_specs=[
             dg.AssetCheckSpec(
                 "promotion_gate",
                 asset=name,
-                description="False-rejection and hallucination rates within configs/validation.yaml thresholds "
-                "(ERROR severity for production profiles, WARN for tiny).",
+                description="Promotion gate (configs/validation.yaml `gate`): false-rejection rate at most "
+                "max_false_rejection_rate, hallucination rate on invented names at most max_hallucination_rate, "
+                "and pass rate at least min_pass_rate (85%). ERROR severity for production profiles, WARN for tiny.",
             )
         ],
         description=f"The suite and probes on the {stage} checkpoint: batched greedy answers judged by behaviour.",
     )
     def _asset(context: dg.AssetExecutionContext, paths: VgptPaths, model: ModelSelection) -> dg.MaterializeResult:
         p = paths.get()
-        cfg, profile = _validation_config(p), load_profile(model.profile, p)
+        cfg, profile = load_validation_config(p), load_profile(model.profile, p)
         suite = read_suite(p.validation_dir / cfg.suite_file)
         adapter = p.stage_dir(profile.name, adapter_stage) if adapter_stage else None
         sandbox = sandbox_folder(p, cfg)
@@ -180,17 +171,15 @@ def _validation_asset(stage: str) -> dg.AssetsDefinition:
     return _asset
 
 
-validation_base = _validation_asset("base")
-validation_sft = _validation_asset("sft")
-validation_dpo_v3 = _validation_asset("dpo_v3")
-validation_kto = _validation_asset("kto")
+# one validation asset per checkpoint (defs/__init__.py adds them; a new stage gets its own without edits here)
+VALIDATION_ASSETS = {name: _validation_asset(name) for name in CHECKPOINTS}
 
 
 @dg.asset(
     group_name="validation",
     deps=[f"validation_{s}" for s in CHECKPOINTS],
     kinds={"json"},
-    code_version=VALIDATION_CODE,
+    code_version=code_version("validation.compare"),
     description="Checkpoints side by side: per-category pass rates, hallucination and false-rejection rates, "
     "reliability, deltas, a chart, and the cases that regressed between stages.",
 )

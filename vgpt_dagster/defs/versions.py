@@ -1,9 +1,12 @@
-"""Code versions (hash of the domain package's source) and data versions (hash of output files).
+"""Code versions (hash of the source an asset really runs) and data versions (hash of output files).
 
-Dagster compares them to mark assets stale in the UI: when the dataset code or a dataset file changes,
-every adapter trained on it shows as stale.
+Dagster compares them to mark assets stale in the UI. An asset's code version hashes the domain modules it
+calls and every project module those import, transitively, lazy imports inside functions included (read with
+``ast``, nothing imported): editing an experiment leaves the adapters current, and editing the sandbox builder
+marks ``vista_sandbox`` stale.
 """
 
+import ast
 import hashlib
 from collections.abc import Iterable
 from functools import cache
@@ -14,18 +17,58 @@ import dagster as dg
 from vgpt_dagster.artifacts import sha256_file
 
 _PACKAGE = Path(__file__).resolve().parent.parent
+_ROOT = "vgpt_dagster"
+
+
+def _module_file(name: str) -> Path | None:
+    """The file of a dotted module name under the package (a package's ``__init__.py``), or None."""
+    rel = Path(*name.split(".")[1:])
+    for candidate in (_PACKAGE / rel.with_suffix(".py"), _PACKAGE / rel / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(name: str, path: Path) -> set[str]:
+    """Project modules ``path`` imports anywhere in the file (``from a import b``: ``a.b`` when a module)."""
+    out: set[str] = set()
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - node.level + 1], *([base] if base else [])])
+            out.update(f"{base}.{a.name}" if _module_file(f"{base}.{a.name}") else base for a in node.names)
+    return {m for m in out if m.startswith(_ROOT + ".") and _module_file(m) and not m.startswith(_ROOT + ".defs")}
 
 
 @cache
-def code_version(*packages: str) -> str:
-    """Short hash over the .py files of ``vgpt_dagster/<package>`` (modules or folders)."""
+def source_closure(*modules: str) -> tuple[Path, ...]:
+    """Files of ``modules`` (dotted, under vgpt_dagster) and of every project module they import, transitively."""
+    seen: set[str] = set()
+    todo = [m if m.startswith(_ROOT + ".") else f"{_ROOT}.{m}" for m in modules]
+    while todo:
+        name = todo.pop()
+        path = _module_file(name)
+        if name in seen or path is None:
+            if path is None and name not in seen:
+                raise ValueError(f"code_version: no module {name} under {_PACKAGE}")
+            continue
+        seen.add(name)
+        todo.extend(_imports(name, path) - seen)
+    return tuple(sorted({_module_file(m) for m in seen}))
+
+
+@cache
+def code_version(*modules: str) -> str:
+    """Short hash over the source :func:`source_closure` finds for ``modules`` (e.g. ``"execution.accuracy"``)."""
     h = hashlib.sha256()
-    for pkg in packages:
-        target = _PACKAGE / pkg
-        files = sorted(target.rglob("*.py")) if target.is_dir() else [target.with_suffix(".py")]
-        for f in files:
-            h.update(f.relative_to(_PACKAGE).as_posix().encode())
-            h.update(f.read_bytes())
+    for f in source_closure(*modules):
+        h.update(f.relative_to(_PACKAGE).as_posix().encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
 

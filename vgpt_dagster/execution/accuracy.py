@@ -16,7 +16,7 @@ Per-case statuses: ``match``, ``mismatch``, ``no_sql`` (the answer has no SQL), 
 left out of every rate and listed.
 
 Examples:
-    >>> from vgpt_dagster.validation.cases import Case
+    >>> from vgpt_dagster.judging.cases import Case
     >>> executable(Case("a", "main", "join", "join", "q", sql_expected=True))
     True
     >>> executable(Case("b", "main", "hallucination", "sql", "q", objects_must_refuse=("Invoice",)))
@@ -31,12 +31,12 @@ from typing import Any
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.execution.compare import compare_results
 from vgpt_dagster.execution.config import SandboxConfig
+from vgpt_dagster.execution.oracle import reference_sql
 from vgpt_dagster.execution.run import Outcome, SandboxConnection, TranspileError, TranspileOptions, transpile
 from vgpt_dagster.execution.sandbox import read_sandbox_manifest
+from vgpt_dagster.judging.cases import Case
+from vgpt_dagster.judging.metrics import group_of
 from vgpt_dagster.sql.extract import extract_sql
-from vgpt_dagster.validation.cases import Case
-from vgpt_dagster.validation.metrics import group_of
-from vgpt_dagster.validation.oracle import reference_sql
 
 ERROR_STATUSES = ("transpile_error", "execution_error", "timeout")
 
@@ -151,7 +151,7 @@ def evaluate_answers(
 
 def oracle_self_check(cases: Sequence[Case], catalog: Catalog, boxes: Sandboxes) -> dict[str, Any]:
     """Run every executable case's oracle answer as the prediction: it must match itself on every variant."""
-    from vgpt_dagster.validation.oracle import oracle_answer  # noqa: PLC0415
+    from vgpt_dagster.execution.oracle import oracle_answer  # noqa: PLC0415
 
     results = evaluate_answers(cases, {c.id: oracle_answer(c, catalog) for c in cases}, catalog, boxes)
     broken = [{"case_id": k, "reason": r["reason"]} for k, r in results.items() if r["status"] == "oracle_error"]

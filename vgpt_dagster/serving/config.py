@@ -9,13 +9,13 @@ Examples:
 """
 
 import ipaddress
-import os
 from pathlib import Path
 
 import pydantic
 
 from vgpt_dagster.config import StrictModel, load_config
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.runtime.profiles import default_profile_name
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
 
@@ -81,13 +81,8 @@ class ServingConfig(StrictModel):
 
     @property
     def profile_name(self) -> str:
-        """``profile``, else the profile every training command uses by default."""
-        if self.profile:
-            return self.profile
-        from vgpt_dagster.training import profiles  # noqa: PLC0415
-
-        default = getattr(profiles, "default_profile_name", None)  # training owns the project default
-        return default() if default else os.environ.get("VGPT_PROFILE") or "tiny"
+        """``profile``, else the project default every command uses (``$VGPT_PROFILE``, else smollm2-135m)."""
+        return self.profile or default_profile_name()
 
 
 def is_loopback(host: str) -> bool:

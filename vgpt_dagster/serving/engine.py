@@ -9,6 +9,7 @@ Options per question (:class:`AskOptions`): ``retrieval`` (schema block in the p
 them off to show what each adds.
 """
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import VgptError
 from vgpt_dagster.paths import ProjectPaths
+from vgpt_dagster.retrieval.schema import LazyIndex, render_schema_block, retrieve_objects, with_schema_context
 from vgpt_dagster.serving.config import ServingConfig
 from vgpt_dagster.serving.guard import Repair, reask_message, refusal_text, repair_sql
 from vgpt_dagster.serving.promoted import ServedModel, catalog_hash
-from vgpt_dagster.serving.retrieval import LazyIndex, render_schema_block, retrieve_objects, with_schema_context
 from vgpt_dagster.serving.schema_answers import answer_schema_question, not_found_text
 from vgpt_dagster.sql.extract import extract_sql
 
@@ -84,11 +85,12 @@ class Engine:
     """Model + catalog + retrieval index, loaded once; :meth:`answer_batch` is thread-compatible (one at a time)."""
 
     def __init__(self, paths: ProjectPaths, cfg: ServingConfig, served: ServedModel, catalog: Catalog):
-        from vgpt_dagster.serving.promoted import _validation_config  # noqa: PLC0415
-        from vgpt_dagster.validation.config import resolve_system_prompt  # noqa: PLC0415
+        from vgpt_dagster.datasets.config import load_system_prompt  # noqa: PLC0415
+        from vgpt_dagster.judging.question import classify_question  # noqa: PLC0415
 
         self.paths, self.cfg, self.served, self.catalog = paths, cfg, served, catalog
-        self.system_prompt = resolve_system_prompt(_validation_config(paths), paths.configs)
+        self.system_prompt = load_system_prompt(paths.configs)
+        self._readings = functools.lru_cache(maxsize=1024)(functools.partial(classify_question, catalog=catalog))
         self.catalog_hash = catalog_hash(catalog)
         self.index = LazyIndex(catalog)
         self.model = self.tokenizer = None
@@ -98,8 +100,8 @@ class Engine:
     def load(self) -> "Engine":
         from pathlib import Path  # noqa: PLC0415
 
-        from vgpt_dagster.training.inference import load_for_inference  # noqa: PLC0415
-        from vgpt_dagster.training.profiles import load_profile  # noqa: PLC0415
+        from vgpt_dagster.runtime.inference import load_for_inference  # noqa: PLC0415
+        from vgpt_dagster.runtime.profiles import load_profile  # noqa: PLC0415
 
         profile = load_profile(self.served.profile, self.paths)
         adapter = Path(self.served.adapter_dir) if self.served.adapter_dir else None
@@ -123,12 +125,15 @@ class Engine:
         }
 
     # -- planning ----------------------------------------------------------------------------
-    def _plan(self, question: str, options: AskOptions) -> _Plan:
-        from vgpt_dagster.validation.intent import classify_question  # noqa: PLC0415
+    def read_question(self, question: str):
+        """What ``question`` asks (:func:`judging.question.classify_question`), read once per question: the
+        catalog path, planning and retrieval of one request share the reading."""
+        return self._readings(question)
 
+    def _plan(self, question: str, options: AskOptions) -> _Plan:
         if not self.cfg.guard.enabled:  # configs/serving.yaml guard.enabled: false turns it off for every request
             options = replace(options, guard=False)
-        intent = classify_question(question, self.catalog)
+        intent = self.read_question(question)
         ans = Answer(question, "", "catalog", intent.kind, model=self.model_info, catalog_hash=self.catalog_hash)
         ans.options = {
             "retrieval": options.retrieval,
@@ -204,7 +209,7 @@ class Engine:
 
     # -- generation --------------------------------------------------------------------------
     def _generate(self, conversations: list[list[dict]]) -> list[str]:
-        from vgpt_dagster.training.inference import generate  # noqa: PLC0415
+        from vgpt_dagster.runtime.inference import generate  # noqa: PLC0415
 
         if not conversations:
             return []
@@ -303,12 +308,10 @@ class Engine:
 
     def catalog_answer(self, question: str, options: AskOptions = AskOptions()) -> Answer | None:  # noqa: B008
         """The answer when the catalog alone answers ``question`` (no model, no queue), else None."""
-        from vgpt_dagster.validation.intent import classify_question  # noqa: PLC0415
-
         if not options.catalog_answers:
             return None
         t0 = time.perf_counter()
-        if answer_schema_question(classify_question(question, self.catalog), self.catalog) is None:
+        if answer_schema_question(self.read_question(question), self.catalog) is None:
             return None
         answer = self._plan(question, options).answer  # the catalog path: no retrieval, no model
         answer.latency_ms = round((time.perf_counter() - t0) * 1000, 1)

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vgpt_dagster.artifacts import sha256_files, write_json_atomic
-from vgpt_dagster.config import load_config
 from vgpt_dagster.errors import ValidationError, VgptError
 from vgpt_dagster.paths import ProjectPaths
 
@@ -43,22 +42,16 @@ class ServedModel:
         return asdict(self)
 
 
-def _validation_config(paths: ProjectPaths):
-    from vgpt_dagster.validation.config import ValidationConfig  # noqa: PLC0415
-
-    path = paths.configs / "validation.yaml"
-    return load_config(path, ValidationConfig) if path.exists() else ValidationConfig()
-
-
 def _gate(paths: ProjectPaths, stage: str, profile_kind: str) -> tuple[bool, dict] | None:
     from vgpt_dagster.validation.compare import promotion_decision  # noqa: PLC0415
+    from vgpt_dagster.validation.config import load_validation_config  # noqa: PLC0415
     from vgpt_dagster.validation.report import read_report  # noqa: PLC0415
 
     path = paths.reports_dir / f"validation_{stage}.json"
     if not path.is_file():
         return None
     report = read_report(path)
-    passed, _, evidence = promotion_decision(report, _validation_config(paths), profile_kind)
+    passed, _, evidence = promotion_decision(report, load_validation_config(paths), profile_kind)
     return passed, {**evidence, "report": str(path), "adapter_dir": report.checkpoint.get("adapter_dir")}
 
 
@@ -67,8 +60,8 @@ def _adapter_files(adapter: Path) -> list[Path]:
 
 
 def _finish(served: ServedModel, paths: ProjectPaths, profile) -> ServedModel:
-    from vgpt_dagster.training.inference import check_adapter  # noqa: PLC0415
-    from vgpt_dagster.training.profiles import resolve_base_model  # noqa: PLC0415
+    from vgpt_dagster.runtime.inference import check_adapter  # noqa: PLC0415
+    from vgpt_dagster.runtime.profiles import resolve_base_model  # noqa: PLC0415
 
     served.base_model = str(resolve_base_model(profile, paths))
     if served.adapter_dir is not None:
@@ -90,7 +83,7 @@ def select_served_model(
     paths: ProjectPaths, profile_name: str, adapter: str | Path | None = None, require_promoted: bool = False
 ) -> ServedModel:
     """The explicit adapter, else the promoted one, else the newest adapter of ``profile_name`` (said so)."""
-    from vgpt_dagster.training.profiles import load_profile  # noqa: PLC0415
+    from vgpt_dagster.runtime.profiles import load_profile  # noqa: PLC0415
 
     profile = load_profile(profile_name, paths)
     if adapter is not None:

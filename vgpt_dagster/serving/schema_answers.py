@@ -1,12 +1,12 @@
 """Schema questions answered straight from the catalog (no model call), every fact cited.
 
-Kinds (from :func:`vgpt_dagster.validation.intent.classify_question`): ``exists``, ``describe``,
+Kinds (from :func:`vgpt_dagster.judging.question.classify_question`): ``exists``, ``describe``,
 ``business_key``, ``column_type``, ``company_column``, ``view_or_table``, ``module_tables``. A question about
 an invented object gets "does not exist" with the catalog's did-you-mean, never SQL.
 
 Examples:
     >>> from vgpt_dagster.catalog.load import load_default_catalog
-    >>> from vgpt_dagster.validation.intent import classify_question
+    >>> from vgpt_dagster.judging.question import classify_question
     >>> cat = load_default_catalog()
     >>> a = answer_schema_question(classify_question("What is the business key of APTH?", cat), cat)
     >>> a.text

@@ -15,10 +15,10 @@ Examples:
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import SqlAnalysisError
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import Analysis, Finding, ScriptReport, StatementReport, TableRef
 from vgpt_dagster.sql.lookup import catalog_memo
-from vgpt_dagster.sql.parse import ParsedScript, parse_all
+from vgpt_dagster.sql.parse import parse_all
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 from vgpt_dagster.sql.rules import (
     ambiguous_column,
     column_case,
@@ -31,6 +31,7 @@ from vgpt_dagster.sql.rules import (
     unknown_object,
 )
 from vgpt_dagster.sql.scope import StatementInfo, walk_statement
+from vgpt_dagster.sql.statements import ParsedScript
 
 # Rules run in this order; findings are then sorted by position (stable, so rule order breaks ties).
 RULES = (
@@ -70,7 +71,7 @@ def analyze(
     memo = catalog_memo(catalog)
     parsed = parse_all(sql)
     infos = _known_created([walk_statement(s, sql, memo) for s in parsed.statements])
-    ctx = RuleContext(sql, catalog, memo, infos, require_select, require_nolock, require_company_filter)
+    ctx = RuleInputs(sql, catalog, memo, infos, require_select, require_nolock, require_company_filter)
     findings: list[Finding] = list(parsed.errors)
     for rule in RULES:
         findings.extend(rule.check(ctx))

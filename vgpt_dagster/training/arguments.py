@@ -6,7 +6,7 @@ parsing (``--set key=value`` as typed YAML scalars) cannot drift apart.
 
 import argparse
 
-from vgpt_dagster.training.stages import STAGE_NAMES
+from vgpt_dagster.runtime.stages import STAGE_NAMES
 
 DEVICES = ("auto", "cpu", "cuda")
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vgpt_dagster.errors import DatasetError, MissingUpstreamError, TrainingError
-from vgpt_dagster.training.stages import STAGES
+from vgpt_dagster.runtime.stages import STAGES
 
 log = logging.getLogger(__name__)
 

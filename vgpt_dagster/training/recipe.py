@@ -13,7 +13,7 @@ import pydantic
 from vgpt_dagster.config import StrictModel, build_config, deep_merge, read_yaml
 from vgpt_dagster.errors import ConfigError, TrainingError
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training.stages import STAGES
+from vgpt_dagster.runtime.stages import STAGES
 
 STAGE_FILES = {s.name: s.recipe_file for s in STAGES}
 TRAINER_STAGE = {s.name: s.trainer for s in STAGES}  # our stage name -> LLaMA-Factory `stage`

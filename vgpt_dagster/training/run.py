@@ -19,18 +19,19 @@ from vgpt_dagster.artifacts import atomic_dir, sha256_files, write_json_atomic, 
 from vgpt_dagster.config import config_to_dict
 from vgpt_dagster.errors import TrainingError
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training import checkpoints, model_io, report
-from vgpt_dagster.training.data import DATASET_KIND, MissingStageInput, load_stage_data, read_kto_label_counts
-from vgpt_dagster.training.environment import environment_record
-from vgpt_dagster.training.kto_balance import resolve_kto_weights
-from vgpt_dagster.training.profiles import (
+from vgpt_dagster.runtime import checkpoints, model_io
+from vgpt_dagster.runtime.environment import environment_record
+from vgpt_dagster.runtime.profiles import (
     base_model_reference,
     candidate_model_dirs,
     deepspeed_config,
     resolve_base_model,
 )
+from vgpt_dagster.runtime.stages import STAGES
+from vgpt_dagster.training import report
+from vgpt_dagster.training.data import DATASET_KIND, MissingStageInput, load_stage_data, read_kto_label_counts
+from vgpt_dagster.training.kto_balance import resolve_kto_weights
 from vgpt_dagster.training.recipe import apply_device_overrides, load_recipe, to_lora_config, to_trl_config
-from vgpt_dagster.training.stages import STAGES
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +110,22 @@ class _ProgressCallback:
         return Cb()
 
 
-def check_dataset_audit(stage: str, dataset_dir: Path) -> None:
-    """Refuse to train on a dataset whose last build recorded a failed blocking audit (CLI and assets alike)."""
+def check_dataset_audit(stage: str, dataset_dir: Path, accept: tuple[str, ...] = ()) -> None:
+    """Refuse to train on a dataset whose last build recorded a failed blocking audit (CLI and assets alike);
+    ``accept``: audits an experiment's arm fails on purpose (named in its YAML)."""
     from vgpt_dagster.datasets.io import require_audited
 
-    require_audited(dataset_dir, DATASET_KIND[stage], f"{stage} training")
+    require_audited(dataset_dir, DATASET_KIND[stage], f"{stage} training", accept)
 
 
 def check_inputs(
-    stage: str, paths: ProjectPaths, profile, dataset_dir: Path, init_dir: Path | None, recipe=None
+    stage: str,
+    paths: ProjectPaths,
+    profile,
+    dataset_dir: Path,
+    init_dir: Path | None,
+    recipe=None,
+    accept_failed_audits: tuple[str, ...] = (),
 ) -> Path:
     """Fail before importing torch when a dataset, init adapter or base model is missing, or the dataset's
     blocking audits failed; return the base dir.
@@ -126,7 +134,7 @@ def check_inputs(
     a bad explicit ``kto_desirable_weight`` fails here. ``recipe`` defaults to the stage YAML + profile
     (pass the run's resolved recipe when it has overrides).
     """
-    check_dataset_audit(stage, dataset_dir)  # refused data is refused first, whatever else is missing
+    check_dataset_audit(stage, dataset_dir, accept_failed_audits)  # refused data first, whatever else is missing
     missing = []
     if not (Path(dataset_dir) / "train.parquet").is_file():
         missing.append(str(Path(dataset_dir) / "train.parquet") + f"  (asset {DATASET_KIND[stage]}_dataset)")
@@ -139,7 +147,7 @@ def check_inputs(
         raise MissingStageInput(f"{stage} training (profile '{profile.name}')", missing, f"*{stage}_adapter")
     if init_dir is not None:  # present, but is it readable? A truncated file would only fail in the subprocess
         from vgpt_dagster.errors import ValidationError
-        from vgpt_dagster.training.inference import check_adapter
+        from vgpt_dagster.runtime.inference import check_adapter
 
         try:
             check_adapter(Path(init_dir), profile.finetuning_type)
@@ -168,6 +176,7 @@ def run_stage(
     init_adapter: Path | None = None,
     out_dir: Path | None = None,
     progress: Callable[[dict], None] | None = None,
+    accept_failed_audits: tuple[str, ...] = (),
 ) -> StageResult:
     """Train ``stage`` and write the adapter folder atomically to ``out_dir`` (default saves/<profile>/<stage>/).
 
@@ -181,7 +190,7 @@ def run_stage(
         init_adapter = paths.stage_dir(profile.name, INIT_STAGE[stage])
     out_dir = Path(out_dir or paths.stage_dir(profile.name, stage))
     work_dir = out_dir.with_name(out_dir.name + ".work")
-    base_dir = check_inputs(stage, paths, profile, dataset_dir, init_adapter, recipe)
+    base_dir = check_inputs(stage, paths, profile, dataset_dir, init_adapter, recipe, accept_failed_audits)
     recipe = apply_device_overrides(recipe, device_plan)
     resolved = config_to_dict(recipe)
     data, kto_weights, facts = _stage_data(stage, dataset_dir, recipe)

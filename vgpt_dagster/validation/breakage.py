@@ -14,8 +14,8 @@ from collections.abc import Callable
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
+from vgpt_dagster.judging.cases import Case
 from vgpt_dagster.sql.render import company_filter, key_display_columns, render_join, render_select
-from vgpt_dagster.validation.cases import Case
 from vgpt_dagster.validation.pool import join_pool
 
 _ASK = (

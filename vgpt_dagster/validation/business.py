@@ -14,10 +14,12 @@ from pathlib import Path
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import load_config
-from vgpt_dagster.datasets.intents import FilledQuestion, IntentLibrary, LibraryIntent, fill, fill_seed, library_for
+from vgpt_dagster.datasets.intents.library import library_for
+from vgpt_dagster.datasets.intents.model import FilledQuestion, IntentLibrary, LibraryIntent
+from vgpt_dagster.datasets.intents.templates import fill, fill_seed
+from vgpt_dagster.judging.cases import Case
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.sql.analyze import analyze
-from vgpt_dagster.validation.cases import Case
 
 
 def default_library(catalog: Catalog, paths: ProjectPaths | None = None) -> IntentLibrary:

@@ -11,6 +11,7 @@ from typing import Any
 
 from vgpt_dagster.artifacts import write_figure_atomic, write_json_atomic, write_text_atomic
 from vgpt_dagster.errors import ValidationError
+from vgpt_dagster.judging.metrics import percent
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.report import ValidationReport
 
@@ -115,13 +116,10 @@ def execution_changes(before: ValidationReport, after: ValidationReport) -> list
 
 
 def _fmt(v: Any) -> str:
-    if v is None:
-        return "n/a"
-    return (
-        f"{v:+.3f}"
-        if isinstance(v, float) and abs(v) > 1.0001
-        else (f"{100 * v:.1f}%" if isinstance(v, float) else str(v))
-    )
+    """A rate with :func:`percent`, a score beyond [0, 1] signed, anything else as it is."""
+    if isinstance(v, float) and abs(v) > 1.0001:
+        return f"{v:+.3f}"
+    return percent(v) if v is None or isinstance(v, float) else str(v)
 
 
 def comparison_markdown(cmp: Comparison) -> str:

@@ -1,7 +1,8 @@
 """``configs/validation.yaml``: suite sizes, generation settings, TrustSQL penalties and the promotion gate.
 
-Defaults live here; the YAML holds only changes. Load it with
-``load_config(paths.configs / "validation.yaml", ValidationConfig)``.
+Defaults live here; the YAML holds only changes. Load it with :func:`load_validation_config` (the one loader:
+strict, a missing file is an error). The system prompt is the datasets config's
+(:func:`vgpt_dagster.datasets.config.load_system_prompt`), so validation asks as the model was taught.
 
 Examples:
     >>> cfg = ValidationConfig()
@@ -16,8 +17,7 @@ from typing import Literal
 
 import pydantic
 
-from vgpt_dagster.config import StrictModel, read_yaml
-from vgpt_dagster.errors import ConfigError
+from vgpt_dagster.config import StrictModel, load_config
 from vgpt_dagster.execution.config import SandboxConfig
 
 CATEGORIES = (
@@ -107,8 +107,6 @@ class ValidationConfig(StrictModel):
     penalties: tuple[float, ...] = (0.0, 1.0, 10.0)  # TrustSQL cost c of a hallucination or wrong SQL
     gate: GateConfig = GateConfig()
     companies: tuple[int, ...] = (1, 2, 5, 10, 101)  # company numbers used in generated questions
-    system_prompt: str | None = None  # None = `system_prompt` of configs/<system_prompt_file>
-    system_prompt_file: str = "datasets.yaml"
     suite_file: str = "eval_suite.json"  # under data/validation/
     sandbox: SandboxConfig = SandboxConfig()  # the synthetic database execution accuracy runs on
 
@@ -117,23 +115,6 @@ class ValidationConfig(StrictModel):
         return self.gate.severity.get(profile_kind, self.gate.default_severity)
 
 
-def resolve_system_prompt(cfg: ValidationConfig, configs_dir: Path) -> str:
-    """The system prompt the model was trained with: ``cfg.system_prompt`` or the datasets config's."""
-    if cfg.system_prompt is not None:
-        return cfg.system_prompt
-    path = Path(configs_dir) / cfg.system_prompt_file
-    data = read_yaml(path) or {}
-    prompt = data.get("system_prompt") if isinstance(data, dict) else None
-    if prompt is None:
-        try:  # the datasets config keeps its default in code; use it when the YAML leaves it out
-            from vgpt_dagster.datasets.config import DatasetsConfig  # noqa: PLC0415
-
-            prompt = DatasetsConfig().system_prompt
-        except (ImportError, AttributeError, pydantic.ValidationError):
-            prompt = None
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ConfigError(
-            f"{path}: no 'system_prompt' found. Set `system_prompt:` in configs/validation.yaml "
-            f"or in {cfg.system_prompt_file} (validation must use the prompt the model was trained with)."
-        )
-    return prompt
+def load_validation_config(paths, overrides: dict | None = None) -> ValidationConfig:
+    """``configs/validation.yaml`` validated: the one loader (a missing file is a ConfigError, never defaults)."""
+    return load_config(Path(paths.configs) / "validation.yaml", ValidationConfig, overrides)

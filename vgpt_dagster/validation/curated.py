@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.judging.cases import Case
 
 
 def _have(catalog: Catalog, *specs: str) -> bool:

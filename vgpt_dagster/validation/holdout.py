@@ -17,7 +17,7 @@ import polars as pl
 
 from vgpt_dagster.catalog import vocabulary
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.judging.cases import Case
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.pool import english_real_names
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from vgpt_dagster.artifacts import write_json_atomic, write_text_atomic
 from vgpt_dagster.errors import ValidationError
-from vgpt_dagster.validation.judge import Verdict
+from vgpt_dagster.judging.judge import Verdict
+from vgpt_dagster.judging.metrics import percent
 
 REPORT_FORMAT = "vgpt-validation-report/1"
 
@@ -49,11 +50,6 @@ class ValidationReport:
             d.get("timings") or {},
             d.get("execution") or {},
         )
-
-
-def percent(x: float | None) -> str:
-    """A rate as ``12.3%`` (``n/a`` when there is none): the one format of every rate table."""
-    return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 def report_markdown(report: ValidationReport) -> str:

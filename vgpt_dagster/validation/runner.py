@@ -10,11 +10,12 @@ from pathlib import Path
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.config import config_to_dict
+from vgpt_dagster.datasets.config import load_system_prompt
 from vgpt_dagster.errors import ValidationError
-from vgpt_dagster.validation.cases import Suite
-from vgpt_dagster.validation.config import ValidationConfig, resolve_system_prompt
-from vgpt_dagster.validation.judge import judge
-from vgpt_dagster.validation.metrics import compute_metrics
+from vgpt_dagster.judging.cases import Suite
+from vgpt_dagster.judging.judge import judge
+from vgpt_dagster.judging.metrics import compute_metrics
+from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.report import ValidationReport
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def run_validation(
     oracle's result (execution accuracy, ``vgpt_dagster.execution.accuracy``); without it the report has no
     execution metrics.
     """
-    from vgpt_dagster.training.inference import (  # noqa: PLC0415
+    from vgpt_dagster.runtime.inference import (  # noqa: PLC0415
         check_adapter,
         describe_checkpoint,
         generate,
@@ -84,11 +85,11 @@ def run_validation(
     suite = judged_subset(suite, cfg, profile.name, on_cuda=str(model.device).startswith("cuda"))
     if "subset" in suite.meta:
         checkpoint = {**checkpoint, "judged_subset": suite.meta["subset"]}  # the report says which cases
-    from vgpt_dagster.training.environment import environment_record  # noqa: PLC0415
+    from vgpt_dagster.runtime.environment import environment_record  # noqa: PLC0415
 
     checkpoint = {**checkpoint, "environment": environment_record()}  # package versions + command of this run
     t1 = time.perf_counter()
-    convs = conversations(suite, resolve_system_prompt(cfg, paths.configs), cfg.generation.limit)
+    convs = conversations(suite, load_system_prompt(paths.configs), cfg.generation.limit)
     budget = (cfg.subset.max_new_tokens if "subset" in suite.meta else None) or cfg.generation.max_new_tokens
     responses = generate(model, tokenizer, convs, max_new_tokens=budget, batch_size=cfg.generation.batch_size)
     t2 = time.perf_counter()

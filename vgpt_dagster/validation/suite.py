@@ -12,12 +12,12 @@ from collections.abc import Iterable
 import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
-from vgpt_dagster.datasets.intents import IntentLibrary
+from vgpt_dagster.datasets.intents.model import IntentLibrary
 from vgpt_dagster.errors import ValidationError
+from vgpt_dagster.judging.cases import Case, Suite, check_unique_ids
 from vgpt_dagster.sql.render import key_display_columns
 from vgpt_dagster.validation import curated
 from vgpt_dagster.validation.business import business_cases, default_library
-from vgpt_dagster.validation.cases import Case, Suite, check_unique_ids
 from vgpt_dagster.validation.config import CATEGORIES, ValidationConfig
 from vgpt_dagster.validation.holdout import build_holdout, build_probes, training_fakes
 from vgpt_dagster.validation.pool import english_real_names, join_pool, object_pool
@@ -236,8 +236,8 @@ def build_eval_suite(
     ``intents``: the business-intent library (default: the one configs/datasets.yaml names); the ``business``
     category asks its held-out part.
     """
-    from vgpt_dagster.validation.judge import judge  # noqa: PLC0415 - needs the analyzer
-    from vgpt_dagster.validation.oracle import oracle_answer  # noqa: PLC0415
+    from vgpt_dagster.execution.oracle import oracle_answer  # noqa: PLC0415
+    from vgpt_dagster.judging.judge import judge  # noqa: PLC0415 - needs the analyzer
 
     b = _Builder(catalog, cfg)
     lib = intents or default_library(catalog)

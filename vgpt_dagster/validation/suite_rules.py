@@ -23,13 +23,13 @@ import polars as pl
 
 from vgpt_dagster.catalog.model import Catalog
 from vgpt_dagster.datasets.build import read_pairs
-from vgpt_dagster.datasets.intents import IntentLibrary
+from vgpt_dagster.datasets.intents.model import IntentLibrary
 from vgpt_dagster.datasets.io import SELECTIONS, read_dataset
 from vgpt_dagster.datasets.leak_audit import audit_holdout_leak
 from vgpt_dagster.errors import ValidationError
+from vgpt_dagster.judging.cases import Suite, suite_fake_names, suite_prompts, write_suite
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.validation.business import default_library
-from vgpt_dagster.validation.cases import Suite, suite_fake_names, suite_prompts, write_suite
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.suite import build_eval_suite
 

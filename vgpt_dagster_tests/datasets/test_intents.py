@@ -8,21 +8,15 @@ import pytest
 
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.intent_audit import audit_intent_holdout_leak, shape, sql_features
-from vgpt_dagster.datasets.intents import (
-    check_library_sql,
-    checked_library,
-    fill,
-    heldout_templates,
-    load_intent_library,
-    require_objects,
-    training_questions,
-    training_templates,
-)
+from vgpt_dagster.datasets.intents.checks import check_library_sql, checked_library, require_objects
+from vgpt_dagster.datasets.intents.library import load_intent_library
+from vgpt_dagster.datasets.intents.questions import heldout_templates, training_questions, training_templates
+from vgpt_dagster.datasets.intents.templates import fill
 from vgpt_dagster.datasets.records import normalise_instruction
 from vgpt_dagster.errors import ConfigError, DatasetError
 from vgpt_dagster.paths import ProjectPaths
 from vgpt_dagster.sql.analyze import analyze
-from vgpt_dagster_tests.tiny_catalog import tiny_catalog
+from vgpt_dagster_tests.support.tiny_catalog import tiny_catalog
 
 SHIPPED = ProjectPaths.from_env().configs / "intents"
 SEED_QUESTIONS = {
@@ -178,9 +172,9 @@ def test_require_objects_reports_intents_a_small_catalog_cannot_answer(library, 
 
 
 def test_business_suite_cases_ask_only_heldout_phrasings(library, catalog):
+    from vgpt_dagster.execution.oracle import oracle_answer
+    from vgpt_dagster.judging.judge import judge
     from vgpt_dagster.validation.business import business_cases
-    from vgpt_dagster.validation.judge import judge
-    from vgpt_dagster.validation.oracle import oracle_answer
 
     cases = business_cases(catalog, 150, library, seed=1234)
     assert len(cases) == 150

@@ -6,13 +6,14 @@ import itertools
 import dagster as dg
 import pytest
 
+from vgpt_dagster.datasets.dataset_audits import AUDIT_NAMES
 from vgpt_dagster.defs import build_definitions
-from vgpt_dagster.defs.datasets import AUDIT_NAMES
 from vgpt_dagster.defs.validation import CHECKPOINTS
-from vgpt_dagster.validation.cases import Suite
+from vgpt_dagster.judging.cases import Suite
+from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.suite_rules import evaluate_suite_rules
-from vgpt_dagster_tests.asset_groups import ASSET_GROUPS, ON_DEMAND
+from vgpt_dagster_tests.support.asset_groups import ASSET_GROUPS, ON_DEMAND
 
 GROUPS = {group: set(names) for group, names in ASSET_GROUPS.items()}
 
@@ -55,9 +56,7 @@ def test_gpu_work_shares_one_pool(defs):
         "sft_adapter",
         "dpo_v3_adapter",
         "kto_adapter",
-        "serving_effect",
-        "dpo_ablation",
-        "context_ablation",
+        *ON_DEMAND,  # every experiment
     } | {f"validation_{s}" for s in ("base", "sft", "dpo_v3", "kto")}
 
 
@@ -84,6 +83,42 @@ def test_assets_carry_code_versions(defs):
     assert all(node.code_version for node in nodes.values())
 
 
+def test_code_versions_follow_what_an_asset_runs(defs):
+    """An adapter's code version covers the training code and what it imports, not the experiments; the
+    sandbox's covers the sandbox builder in execution/."""
+    from vgpt_dagster.defs.versions import source_closure
+
+    training = {p.relative_to(PACKAGE_ROOT).as_posix() for p in source_closure("training.api", "training.pipes_entry")}
+    assert "vgpt_dagster/training/run.py" in training and "vgpt_dagster/runtime/inference.py" in training
+    assert not any(f.startswith(("vgpt_dagster/experiments/", "vgpt_dagster/serving/")) for f in training)
+    sandbox = {p.relative_to(PACKAGE_ROOT).as_posix() for p in source_closure("execution.accuracy")}
+    assert "vgpt_dagster/execution/sandbox.py" in sandbox and "vgpt_dagster/sql/parse.py" in sandbox
+    nodes = _nodes(defs)
+    adapters = {nodes[f"{s}_adapter"].code_version for s in ("sft", "dpo_v3", "kto")}
+    experiments = {nodes[n].code_version for n in ON_DEMAND}
+    assert len(adapters) == 1 and len(experiments) == 1 and adapters != experiments
+    with pytest.raises(ValueError, match="no module vgpt_dagster.nope"):
+        source_closure("nope")
+
+
+def test_every_experiment_yaml_is_an_asset_with_its_own_job_and_derived_inputs(defs):
+    from vgpt_dagster.experiments.runner import upstream_assets
+    from vgpt_dagster.experiments.spec import experiment_names, load_experiment
+
+    paths = ProjectPaths(PACKAGE_ROOT)
+    nodes = _nodes(defs)
+    assert set(experiment_names(paths)) == set(ON_DEMAND)
+    for name in experiment_names(paths):
+        parents = {k.to_user_string() for k in nodes[name].parent_keys}
+        assert parents == set(upstream_assets(load_experiment(paths, name))), name
+        job = defs.resolve_job_def(f"{name}_job")
+        assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {name}
+    assert {"sft_adapter", "dpo_v3_dataset", "eval_suite"} <= {
+        k.to_user_string() for k in nodes["dpo_ablation"].parent_keys
+    }
+    assert "promoted_model" in {k.to_user_string() for k in nodes["serving_effect"].parent_keys}
+
+
 def test_nightly_schedule_runs_revalidation_at_two(defs):
     """docs/architecture.md: the nightly revalidation fires at 02:00 UTC (whatever cron string says so)."""
     from dagster._utils.schedules import cron_string_iterator
@@ -108,3 +143,18 @@ def test_main_job_covers_everything(defs):
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == set().union(*GROUPS.values()) - set(
         ON_DEMAND
     )
+
+
+def test_the_promotion_gate_description_names_every_threshold_the_code_applies(defs):
+    """The check's UI text and docs/validation.md name each threshold of GateConfig (the pass-rate floor too)."""
+    from vgpt_dagster.paths import PACKAGE_ROOT
+    from vgpt_dagster.validation.config import GateConfig
+
+    graph = defs.resolve_asset_graph()
+    key = next(k for k in graph.asset_check_keys if k.name == "promotion_gate")
+    description = graph.get_check_spec(key).description
+    doc = (PACKAGE_ROOT / "docs" / "validation.md").read_text()
+    thresholds = [f for f in GateConfig.model_fields if f.startswith(("max_", "min_"))]
+    assert "min_pass_rate" in thresholds
+    for field in thresholds:
+        assert field in description and f"gate.{field}" in doc, field

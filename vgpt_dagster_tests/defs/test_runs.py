@@ -7,11 +7,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from vgpt_dagster.datasets.dataset_audits import AUDIT_NAMES
 from vgpt_dagster.defs import build_definitions
-from vgpt_dagster.defs.datasets import AUDIT_NAMES
 from vgpt_dagster.defs.resources import VgptPaths
-from vgpt_dagster_tests.asset_groups import ASSET_GROUPS
-from vgpt_dagster_tests.conftest import SMOKE_OVERRIDES, make_project
+from vgpt_dagster_tests.support.asset_groups import ASSET_GROUPS
+from vgpt_dagster_tests.support.projects import SMOKE_OVERRIDES, make_project
 
 DATASETS = [*ASSET_GROUPS["catalog"], *ASSET_GROUPS["datasets"]]
 
@@ -154,48 +154,61 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     assert mats["sft_adapter"].metadata["loss_curve"].value.startswith("![sft loss](data:image/png;base64,")
     assert "dpo_ablation" not in mats  # the ablation has its own job
 
-    # the DPO v2-vs-v3 ablation from the same SFT adapter, judged on the same cases, through its own job
+    # the DPO ablation experiment (configs/experiments/dpo_ablation.yaml) through its own job: the SFT start, the
+    # pipeline's DPO v3 adapter (same recipe, same data: reused) and a v2-style arm trained here, judged alike
     ablation = defs.resolve_job_def("dpo_ablation_job").execute_in_process(
         resources={"paths": VgptPaths(root=str(root))}, raise_on_error=False
     )
     assert ablation.success, failure_messages(ablation)
     meta = ablation.get_asset_materialization_events()[0].materialization.metadata
-    assert meta["chart"].value.startswith("![false rejection and hallucination per arm](data:image/png;base64,")
-    assert "| false_rejection_rate |" in meta["comparison"].value and "dpo v2_style" in meta["comparison"].value
+    assert meta["chart"].value.startswith("![DPO ablation: v3 vs v2-style](data:image/png;base64,")
+    assert "| arm | false_rejection_rate |" in meta["table"].value and "| dpo v2_style |" in meta["table"].value
     abl = json.loads((paths.reports_dir / "dpo_ablation.json").read_text())
-    v2 = json.loads((paths.data / "ablation" / "dpo_v2_style" / "manifest.json").read_text())
+    v2_dir = paths.data / "experiments" / "dpo_ablation" / "v2_style"
+    v2 = json.loads((v2_dir / "manifest.json").read_text())
     assert set(v2["category_counts"]) == {"fake_table_rejection", "nolock_style"}  # no acceptance pairs
-    assert abl["cases"] == len(reports["sft"]["verdicts"]) and set(abl["rows"]) == {"sft", "v3", "v2_style"}
-    for arm in ("v3", "v2_style"):
-        assert (paths.profile_dir("tiny") / "ablation" / f"dpo_{arm}" / "adapter_model.safetensors").is_file()
+    assert v2["failed_audits"] == ["dpo_rejection_balance"] == v2["accepted_failed_audits"]
+    assert abl["cases"] == len(reports["sft"]["verdicts"]) and [r["arm"] for r in abl["rows"]] == [
+        "sft",
+        "v3",
+        "v2_style",
+    ]
+    assert abl["arms"]["v3"]["model"]["source"].startswith("the pipeline's dpo_v3 adapter")
+    assert (
+        paths.profile_dir("tiny") / "experiments" / "dpo_ablation" / "v2_style" / "adapter_model.safetensors"
+    ).is_file()
+    assert set(abl["regressions"]) == {"v3", "v2_style"} and {r["n"] for r in abl["rows"]} == {abl["cases"]}
 
     # schema_context none vs retrieved: the pipeline's SFT adapter against one trained on the same rows with the
     # retrieved block, both asked with and without it, through its own job
-    from vgpt_dagster.serving.retrieval import SCHEMA_HEADER
+    from vgpt_dagster.retrieval.schema import SCHEMA_HEADER
 
     context = defs.resolve_job_def("context_ablation_job").execute_in_process(
         resources={"paths": VgptPaths(root=str(root))}, raise_on_error=False
     )
     assert context.success, failure_messages(context)
     meta = context.get_asset_materialization_events()[0].materialization.metadata
-    assert meta["chart"].value.startswith("![pass and hallucination per arm and prompt](data:image/png;base64,")
-    assert "| retrieved | + retrieved block |" in meta["comparison"].value
+    assert meta["chart"].value.startswith("![Schema-context ablation")
+    assert "| retrieved | + retrieved block |" in meta["table"].value
     ctx = json.loads((paths.reports_dir / "context_ablation.json").read_text())
-    none, retrieved = ctx["arms"]["none"], ctx["arms"]["retrieved"]
-    assert none["training"]["source"] == "the pipeline's sft adapter"  # same recipe, same data: not retrained
-    assert retrieved["training"]["adapter"].endswith("ablation/sft_retrieved") and retrieved["training"]["steps"] == 4
-    assert [r["mode"] for r in retrieved["effect"]["rows"]] == ["model", "model+retrieval"]
-    assert {r["n"] for a in (none, retrieved) for r in a["effect"]["rows"]} == {ctx["cases"]}
+    none, retrieved = ctx["arms"]["none"]["model"], ctx["arms"]["retrieved"]["model"]
+    assert none["source"].startswith("the pipeline's sft adapter")  # same recipe, same data: not retrained
+    assert retrieved["adapter"].endswith("experiments/context_ablation/retrieved") and retrieved["steps"] == 4
+    assert retrieved["cutoff_len"] == 1024  # the arm's recipe key
+    assert [(r["arm"], r["mode"]) for r in ctx["rows"]] == [
+        (a, m) for a in ("none", "retrieved") for m in ("model", "model+retrieval")
+    ]
+    assert {r["n"] for r in ctx["rows"]} == {ctx["cases"]}
+    from vgpt_dagster.runtime.profiles import load_profile
     from vgpt_dagster.training.data import sample_rows
-    from vgpt_dagster.training.profiles import load_profile
     from vgpt_dagster.training.recipe import load_recipe
 
     recipe = load_recipe("sft", paths, load_profile("tiny", paths), {})
     trained = sample_rows(
         pl.read_parquet(paths.dataset_dir("sft") / "train.parquet"), recipe.max_train_samples, recipe.seed
     )
-    rows = pl.read_parquet(paths.data / "ablation" / "sft_retrieved" / "train.parquet")
-    assert rows.height == ctx["retrieved_rows"]["train"] and rows["id"].to_list() == trained["id"].to_list()
+    rows = pl.read_parquet(paths.data / "experiments" / "context_ablation" / "retrieved" / "train.parquet")
+    assert rows.height == retrieved["data"]["rows"]["train"] and rows["id"].to_list() == trained["id"].to_list()
     assert all(p[-1]["content"].startswith(SCHEMA_HEADER) for p in rows["prompt"].to_list())
 
     # docs/results.md's generated block comes from these very reports (`make results`), with nothing typed in
@@ -213,9 +226,9 @@ def test_whole_pipeline_from_schema_to_model_comparison(tmp_path):
     subprocess.run([*script, "--write", str(doc)], env=env, check=True, capture_output=True, timeout=120)
     text = doc.read_text()
     assert text.startswith("# Results\n\nhand-written\n") and text.endswith("<!-- results:end -->\ntail\n")
-    assert "STALE TABLES" not in text and "| false_rejection_rate |" in text and "dpo v2_style" in text
+    assert "STALE TABLES" not in text and "| false_rejection_rate |" in text and "| dpo v2_style |" in text
     assert f"{100 * reports['kto']['metrics']['pass_rate']:.1f}%" in text
-    assert "serving_effect has not been materialized" in text
+    assert "Experiment `serving_effect` has not run (`vgpt experiment run serving_effect`)" in text
     assert "| none | question alone |" in text  # the context ablation's table
     bad = root / "nomarkers.md"
     bad.write_text("no block\n")

@@ -7,8 +7,8 @@ from vgpt_dagster.execution.accuracy import (
     execution_metrics,
     oracle_self_check,
 )
-from vgpt_dagster.validation.cases import Case
-from vgpt_dagster.validation.judge import judge
+from vgpt_dagster.judging.cases import Case
+from vgpt_dagster.judging.judge import judge
 
 
 def _case(suite, pred):

@@ -6,14 +6,14 @@ from vgpt_dagster.cli import main
 from vgpt_dagster.execution.accuracy import execution_metrics
 from vgpt_dagster.execution.config import SandboxConfig
 from vgpt_dagster.execution.sandbox import build_sandbox
-from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.judging.cases import Case
+from vgpt_dagster.judging.judge import Verdict
+from vgpt_dagster.judging.metrics import compute_metrics
 from vgpt_dagster.validation.compare import compare_reports
 from vgpt_dagster.validation.config import ValidationConfig
-from vgpt_dagster.validation.judge import Verdict
-from vgpt_dagster.validation.metrics import compute_metrics
 from vgpt_dagster.validation.report import ValidationReport, read_report, report_markdown, write_report
 from vgpt_dagster.validation.runner import execute_answers
-from vgpt_dagster_tests.execution.cases import UNPAID_AP
+from vgpt_dagster_tests.support.execution_cases import UNPAID_AP
 
 CASE = UNPAID_AP
 RIGHT = "```sql\nSELECT APCo, Mth, APTrans, OpenYN FROM APTH WITH (NOLOCK) WHERE APCo = 1 AND OpenYN = 'Y'\n```"

@@ -132,9 +132,9 @@ def test_compare_bag_order_and_subset_rules():
 def test_vista_sandbox_asset_materializes_with_the_oracle_check(tmp_path, full_catalog):
     from vgpt_dagster.defs import build_definitions
     from vgpt_dagster.defs.resources import VgptPaths
-    from vgpt_dagster.validation.cases import write_suite
-    from vgpt_dagster_tests.conftest import make_project
+    from vgpt_dagster.judging.cases import write_suite
     from vgpt_dagster_tests.execution.conftest import CFG as VCFG
+    from vgpt_dagster_tests.support.projects import make_project
 
     paths = make_project(
         tmp_path / "p",
@@ -144,7 +144,7 @@ def test_vista_sandbox_asset_materializes_with_the_oracle_check(tmp_path, full_c
     resources = {**defs.resources, "paths": VgptPaths(root=str(paths.root))}
     first = dg.materialize(list(defs.assets), selection=["vista_schema"], resources=resources)
     assert first.success
-    from vgpt_dagster.validation.cases import Suite
+    from vgpt_dagster.judging.cases import Suite
 
     suite = Suite(tuple(_suite_sample()))
     write_suite(suite, paths.validation_dir / VCFG.suite_file)
@@ -159,8 +159,8 @@ def test_vista_sandbox_asset_materializes_with_the_oracle_check(tmp_path, full_c
 
 
 def _suite_sample():
-    from vgpt_dagster.validation.cases import Case
-    from vgpt_dagster_tests.execution.cases import UNPAID_AP
+    from vgpt_dagster.judging.cases import Case
+    from vgpt_dagster_tests.support.execution_cases import UNPAID_AP
 
     return [
         UNPAID_AP,

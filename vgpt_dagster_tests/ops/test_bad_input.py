@@ -12,16 +12,16 @@ import pytest
 import yaml
 
 from vgpt_dagster.cli import main as vgpt
-from vgpt_dagster_tests.ops.conftest import (
+from vgpt_dagster_tests.support.processes import (
     BIN,
     PACKAGE_ROOT,
     copy_project,
     dagster_cli,
     make_dagster_home,
-    make_ops_project,
     output,
     run_env,
 )
+from vgpt_dagster_tests.support.projects import make_ops_project
 
 
 def test_malformed_schema_export_fails_vista_schema_naming_file_and_position(tmp_path):

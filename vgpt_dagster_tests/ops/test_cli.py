@@ -15,14 +15,8 @@ import yaml
 from vgpt_dagster.artifacts import sha256_file
 from vgpt_dagster.defs import build_definitions
 from vgpt_dagster.paths import PACKAGE_ROOT
-from vgpt_dagster_tests.ops.conftest import (
-    dagster_cli,
-    executed_steps,
-    make_dagster_home,
-    make_ops_project,
-    output,
-    run_env,
-)
+from vgpt_dagster_tests.support.processes import dagster_cli, executed_steps, make_dagster_home, output, run_env
+from vgpt_dagster_tests.support.projects import make_ops_project
 
 UPSTREAM_OF_DPO = {
     "vista_schema",
@@ -54,7 +48,7 @@ def test_readme_commands_select_what_they_say():
 
 def test_readme_run_config_examples_are_valid_run_config():
     from vgpt_dagster.config import build_config
-    from vgpt_dagster.training.device import DeviceRequest
+    from vgpt_dagster.runtime.device import DeviceRequest
 
     readme = (PACKAGE_ROOT / "README.md").read_text()
     job = build_definitions().resolve_implicit_global_asset_job_def()
@@ -114,7 +108,7 @@ def test_adapter_alone_on_a_fresh_project_says_build_these_first(tmp_path):
 
 def test_build_these_first_suggestion_builds_everything_upstream(tmp_path):
     from vgpt_dagster.errors import MissingUpstreamError
-    from vgpt_dagster.training.profiles import load_profile
+    from vgpt_dagster.runtime.profiles import load_profile
     from vgpt_dagster.training.run import check_inputs
 
     # the hint exactly as the training pre-flight (the asset's first step) writes it on a fresh project

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training import checkpoints
-from vgpt_dagster_tests.ops.conftest import (
+from vgpt_dagster.runtime import checkpoints
+from vgpt_dagster_tests.support.processes import (
     ARTIFACTS,
     BIN,
     PACKAGE_ROOT,

@@ -12,19 +12,19 @@ import subprocess
 
 import pytest
 
-from vgpt_dagster_tests.ops.conftest import (
+from vgpt_dagster_tests.support.processes import (
     ARTIFACTS,
     LAUNCH_RUN,
     PACKAGE_ROOT,
     TERMINAL,
     launch_assets,
-    make_ops_project,
     materialize_command,
     run_env,
     run_status,
     wait_for_run,
     wait_until,
 )
+from vgpt_dagster_tests.support.projects import make_ops_project
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from vgpt_dagster_tests.ops.conftest import chromium_or_skip, wait_until
+from vgpt_dagster_tests.support.processes import chromium_or_skip, wait_until
 
 
 def test_missing_chromium_skips_locally(monkeypatch):

@@ -15,7 +15,7 @@ import requests
 
 from vgpt_dagster.errors import ConfigError, ValidationError
 from vgpt_dagster.paths import PACKAGE_ROOT
-from vgpt_dagster_tests.ops.conftest import run_env
+from vgpt_dagster_tests.support.processes import run_env
 
 SOURCES = sorted((PACKAGE_ROOT / "vgpt_dagster").rglob("*.py"))
 DB_DRIVERS = {
@@ -191,7 +191,7 @@ def test_no_remote_code_no_pickle_loading_in_the_package():
 def test_an_adapter_saved_as_bin_is_refused(tmp_path):
     # Unit twins: validation/test_runner.py (corrupt/missing safetensors), training/test_config.py
     # test_pretrained_weights_missing_says_where_we_looked (a base model with only pytorch_model.bin is refused).
-    from vgpt_dagster.training.inference import check_adapter
+    from vgpt_dagster.runtime.inference import check_adapter
 
     (tmp_path / "adapter_config.json").write_text('{"peft_type": "LORA"}')
     (tmp_path / "adapter_model.bin").write_bytes(b"\x80\x04K\x01.")  # a pickle: never opened

@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 from vgpt_dagster.paths import PACKAGE_ROOT
-from vgpt_dagster_tests.asset_groups import ASSET_GROUPS
-from vgpt_dagster_tests.ops.conftest import ARTIFACTS, chromium_or_skip, wait_for_run
+from vgpt_dagster_tests.support.asset_groups import ASSET_GROUPS
+from vgpt_dagster_tests.support.processes import ARTIFACTS, chromium_or_skip, wait_for_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from vgpt_dagster.serving.engine import Engine, prepare
 from vgpt_dagster.serving.server import ServerState, create_app
-from vgpt_dagster_tests.ops.conftest import wait_until
+from vgpt_dagster_tests.support.processes import wait_until
 
 pytestmark = pytest.mark.slow  # uses the micro model + LoRA fixture
 

@@ -52,7 +52,7 @@ def test_refusals_exit_2_with_the_reason(root_env, capsys, argv, message):
 
 
 def test_schema_questions_need_no_trained_model(tmp_path, monkeypatch, capsys, full_catalog):
-    from vgpt_dagster_tests.conftest import make_project
+    from vgpt_dagster_tests.support.projects import make_project
 
     root = make_project(tmp_path / "fresh")  # a fresh clone: no adapter, no report
     monkeypatch.setenv("VGPT_ROOT", str(root.root))

@@ -6,10 +6,10 @@ import shutil
 import dagster as dg
 import pytest
 
+from vgpt_dagster.judging.cases import Case
+from vgpt_dagster.judging.judge import Verdict
+from vgpt_dagster.judging.metrics import compute_metrics
 from vgpt_dagster.serving.promoted import ServingError, select_served_model
-from vgpt_dagster.validation.cases import Case
-from vgpt_dagster.validation.judge import Verdict
-from vgpt_dagster.validation.metrics import compute_metrics
 from vgpt_dagster.validation.report import ValidationReport, write_report
 
 pytestmark = pytest.mark.slow  # uses the micro model + LoRA fixture (about 40 s to build once)
@@ -87,16 +87,24 @@ def test_promoted_model_asset_writes_the_serving_manifest(root):
     assert meta["status"].value == "promoted"
 
 
-def test_serving_effect_asset_measures_every_mode(root):
+def test_serving_effect_experiment_asset_measures_every_mode(root):
+    """configs/experiments/serving_effect.yaml through the experiment asset factory, on the micro model."""
     import yaml
 
     from vgpt_dagster.catalog.load import load_default_catalog
     from vgpt_dagster.catalog.store import write_catalog
-    from vgpt_dagster.defs.resources import ModelSelection, VgptPaths
-    from vgpt_dagster.defs.serving import serving_effect
-    from vgpt_dagster.serving.effect import MODES
-    from vgpt_dagster.validation.cases import Suite, write_suite
-    from vgpt_dagster_tests.serving.test_retrieval import CALIBRATION
+    from vgpt_dagster.defs.experiments import experiment_asset
+    from vgpt_dagster.defs.resources import GpuResource, ModelSelection, VgptPaths
+    from vgpt_dagster.experiments.spec import SERVING_MODES, load_experiment
+    from vgpt_dagster.judging.cases import Suite, write_suite
+    from vgpt_dagster_tests.retrieval.test_schema import CALIBRATION
+
+    serving_effect = experiment_asset("serving_effect", load_experiment(root, "serving_effect"))
+    resources = {
+        "paths": VgptPaths(root=str(root.root)),
+        "model": ModelSelection(profile="micro"),
+        "gpu": GpuResource(),
+    }
 
     write_catalog(load_default_catalog(paths=root), root.catalog_dir)
     lines = CALIBRATION.read_text().splitlines()
@@ -106,21 +114,21 @@ def test_serving_effect_asset_measures_every_mode(root):
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["effect"] = {"limit": 6, "batch_size": 6}
     cfg_path.write_text(yaml.safe_dump(cfg))
-    result = dg.materialize(
-        [serving_effect], resources={"paths": VgptPaths(root=str(root.root)), "model": ModelSelection(profile="micro")}
-    )
+    result = dg.materialize([serving_effect], resources=resources)
     assert result.success
     report = json.loads((root.reports_dir / "serving_effect.json").read_text())
-    assert [r["mode"] for r in report["rows"]] == list(MODES) and all(r["n"] == 6 for r in report["rows"])
+    assert [r["mode"] for r in report["rows"]] == list(SERVING_MODES) and all(r["n"] == 6 for r in report["rows"])
     rows = {r["mode"]: r for r in report["rows"]}
     assert rows["model"]["reasked"] == 0 and rows["model"]["catalog_answers"] == 0
     assert rows["hybrid"]["catalog_answers"] > 0  # schema questions answered from the catalog
-    for mode, verdicts in report["verdicts"].items():  # every case's verdict is kept, and adds up to the row
+    for mode, verdicts in report["verdicts"]["served"].items():  # every case's verdict is kept, adds up to the row
         assert [v["case_id"] for v in verdicts] == [c.id for c in list(cases.values())[:6]]
         assert sum(v["passed"] for v in verdicts) / 6 == pytest.approx(rows[mode]["pass_rate"], abs=1e-4)
     meta = result.asset_materializations_for_node("serving_effect")[0].metadata
-    assert meta["hybrid/pass_rate"].value == rows["hybrid"]["pass_rate"]
-    assert report["judged_subset"] is None  # micro is not a subset profile: the (limited) suite
+    assert meta["served/hybrid/pass_rate"].value == rows["hybrid"]["pass_rate"]
+    assert report["arms"]["served"]["answered_by"]["profile"] == "micro"
+    assert report["extra"]["served"]["judged_subset"] is None  # micro is not a subset profile: the (limited) suite
+    assert "| served model | hybrid (vgpt serve) |" in meta["table"].value and "recall" in meta["table"].value
 
     # A CPU-sized profile is measured on the cases validation judges for it, not on the whole suite
     vpath = root.configs / "validation.yaml"
@@ -130,9 +138,7 @@ def test_serving_effect_asset_measures_every_mode(root):
     vpath.write_text(yaml.safe_dump(vcfg))
     cfg["effect"] = {"limit": None, "batch_size": 8}
     cfg_path.write_text(yaml.safe_dump(cfg))
-    result = dg.materialize(
-        [serving_effect], resources={"paths": VgptPaths(root=str(root.root)), "model": ModelSelection(profile="micro")}
-    )
+    result = dg.materialize([serving_effect], resources=resources)
     report = json.loads((root.reports_dir / "serving_effect.json").read_text())
     expected = 1 + sum(c.part != "main" for c in cases.values())
-    assert report["judged_subset"]["cases"] == expected == report["rows"][0]["n"] < len(cases)
+    assert report["extra"]["served"]["judged_subset"]["cases"] == expected == report["rows"][0]["n"] < len(cases)

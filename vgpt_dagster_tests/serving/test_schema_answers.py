@@ -2,9 +2,9 @@
 
 import pytest
 
+from vgpt_dagster.judging.question import classify_question
 from vgpt_dagster.serving.schema_answers import answer_schema_question
 from vgpt_dagster.sql.extract import extract_sql
-from vgpt_dagster.validation.intent import classify_question
 
 
 def _ask(q, cat):

@@ -15,7 +15,7 @@ import yaml
 from vgpt_dagster.catalog.load import load_default_catalog
 from vgpt_dagster.sql.analyze import analyze
 from vgpt_dagster.sql.extract import extract_sql
-from vgpt_dagster_tests.ops.conftest import wait_until
+from vgpt_dagster_tests.support.processes import wait_until
 
 MODEL = "vgpt-vista"
 pytestmark = pytest.mark.slow  # builds a micro model + LoRA, then starts a real server (about a minute)

@@ -1,49 +1,11 @@
 """Session fixtures: a really tiny Qwen2 (hidden 32, 2 layers, vocab ~512) and tiny datasets in tmp folders."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
-from vgpt_dagster.training.device import DeviceRequest, plan_device
-from vgpt_dagster.training.profiles import ModelProfile, TinyArchitecture
-from vgpt_dagster_tests.training.synthetic import corpus, write_datasets
-
-MICRO = TinyArchitecture(
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    num_key_value_heads=1,
-    intermediate_size=64,
-    vocab_size=512,
-    pretrain_steps=12,  # enough to see the loss fall; a second or two on this model
-    pretrain_batch_size=8,
-    pretrain_seq_len=64,
-    pretrain_lr=1e-2,
-)
-# few, large steps: enough for a LoRA on a 30k-parameter model to change its outputs
-FAST = dict(
-    max_steps=6,
-    save_steps=2,
-    eval_steps=2,
-    per_device_train_batch_size=4,
-    per_device_eval_batch_size=8,
-    gradient_accumulation_steps=1,
-    dataloader_num_workers=0,
-    cutoff_len=128,
-    logging_steps=1,
-    learning_rate=2e-2,
-    lora_rank=4,
-    lora_alpha=8,
-    lora_dropout=0.0,
-    warmup_ratio=0.0,
-)
-
-
-def make_root(tmp: Path) -> ProjectPaths:
-    shutil.copytree(PACKAGE_ROOT / "configs", tmp / "configs")
-    return ProjectPaths(tmp)
+from vgpt_dagster.runtime.device import DeviceRequest, plan_device
+from vgpt_dagster.runtime.profiles import ModelProfile
+from vgpt_dagster_tests.support.projects import FAST, MICRO, make_root
+from vgpt_dagster_tests.support.synthetic import corpus, write_datasets
 
 
 @pytest.fixture(scope="session")

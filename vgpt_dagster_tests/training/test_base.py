@@ -8,10 +8,10 @@ from vgpt_dagster.artifacts import read_manifest
 from vgpt_dagster.config import build_config
 from vgpt_dagster.errors import ConfigError
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
-from vgpt_dagster.training.profiles import ModelProfile, TinyArchitecture, load_profile
+from vgpt_dagster.runtime.profiles import ModelProfile, TinyArchitecture, load_profile
 from vgpt_dagster.training.tiny import build_tiny_model
-from vgpt_dagster_tests.training.conftest import MICRO
-from vgpt_dagster_tests.training.synthetic import corpus
+from vgpt_dagster_tests.support.projects import MICRO
+from vgpt_dagster_tests.support.synthetic import corpus
 
 
 def test_pretraining_lowers_the_loss_and_is_recorded(built):

@@ -4,9 +4,9 @@ import pytest
 
 from vgpt_dagster.errors import ConfigError, TrainingError
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
-from vgpt_dagster.training.device import CudaFacts, DevicePlan, DeviceRequest, launch_command, launch_env, plan_device
+from vgpt_dagster.runtime.device import CudaFacts, DevicePlan, DeviceRequest, launch_command, launch_env, plan_device
+from vgpt_dagster.runtime.profiles import available_profiles, load_profile, resolve_base_model
 from vgpt_dagster.training.kto_balance import check_kto_balance, resolve_kto_weights
-from vgpt_dagster.training.profiles import available_profiles, load_profile, resolve_base_model
 from vgpt_dagster.training.recipe import StageRecipe, load_recipe, parse_overrides
 
 PATHS = ProjectPaths(PACKAGE_ROOT)
@@ -181,7 +181,7 @@ def test_tiny_base_missing_points_at_the_base_model_asset(tmp_path):
 
 def test_launcher_precedence_request_then_profile_and_the_built_command_and_deepspeed_args(tmp_path):
     """Profile launch settings apply unless the gpu resource / request sets its own (README: Several GPUs)."""
-    from vgpt_dagster.training.profiles import deepspeed_config
+    from vgpt_dagster.runtime.profiles import deepspeed_config
     from vgpt_dagster.training.recipe import training_arguments
 
     full, lora = load_profile("qwen2.5-7b-full", PATHS), load_profile("qwen2.5-7b-lora", PATHS)
@@ -200,7 +200,7 @@ def test_launcher_precedence_request_then_profile_and_the_built_command_and_deep
 
 
 def test_cpu_precision_follows_the_matmul_probe_and_is_recorded():
-    from vgpt_dagster.training.device import CpuMatmulProbe
+    from vgpt_dagster.runtime.device import CpuMatmulProbe
 
     cpu = CudaFacts(False)
     fast_bf16 = plan_device(DeviceRequest(device="cpu"), cpu, CpuMatmulProbe(181.0, 1071.0))

@@ -10,8 +10,8 @@ from vgpt_dagster.training.data import load_stage_data, read_kto_label_counts
 from vgpt_dagster.training.kto_balance import resolve_kto_weights
 from vgpt_dagster.training.recipe import load_recipe
 from vgpt_dagster.training.run import check_inputs
-from vgpt_dagster_tests.training.conftest import FAST
-from vgpt_dagster_tests.training.synthetic import kto_rows
+from vgpt_dagster_tests.support.projects import FAST
+from vgpt_dagster_tests.support.synthetic import kto_rows
 
 
 def _kto_set(folder, n_good: int, n_bad: int) -> None:

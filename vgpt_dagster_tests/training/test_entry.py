@@ -10,7 +10,7 @@ from vgpt_dagster.errors import MissingUpstreamError
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
 from vgpt_dagster.training import pipes_entry
 from vgpt_dagster.training.api import build_base_model
-from vgpt_dagster_tests.training.conftest import FAST, MICRO
+from vgpt_dagster_tests.support.projects import FAST, MICRO
 
 
 def _copy_root(built, tmp_path) -> ProjectPaths:
@@ -70,9 +70,6 @@ def test_cli_show_recipe_and_base_errors(tmp_path, capsys, monkeypatch):
     assert "Did you mean" in capsys.readouterr().err
     assert vgpt(["train", "base"]) == 2
     assert "sft/train.parquet" in capsys.readouterr().err
-    assert vgpt(["train", "context-ablation", "--profile", "tiny"]) == 2
-    err = capsys.readouterr().err
-    assert "schema-context ablation" in err and "sft/train.parquet" in err and "*sft_dataset eval_suite" in err
     with pytest.raises(MissingUpstreamError, match=r"sft/train.parquet.*\n.*--select '\*base_model'"):
         build_base_model(ProjectPaths(tmp_path))
 

@@ -12,8 +12,9 @@ import yaml
 
 from vgpt_dagster.artifacts import sha256_file
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.training import api, checkpoints, pipes_entry
-from vgpt_dagster_tests.training.conftest import FAST, MICRO
+from vgpt_dagster.runtime import checkpoints
+from vgpt_dagster.training import api, pipes_entry
+from vgpt_dagster_tests.support.projects import FAST, MICRO
 
 STEPS = 40
 HANG_GUARD_S = 600  # generous: a loaded 2-core machine is slow, a hang is not

@@ -9,7 +9,7 @@ import dagster as dg
 import yaml
 
 from vgpt_dagster.training import pipes_entry
-from vgpt_dagster_tests.training.conftest import FAST, MICRO, make_root
+from vgpt_dagster_tests.support.projects import FAST, MICRO, make_root
 
 ENTRY = [sys.executable, "-m", "vgpt_dagster.training.pipes_entry"]
 

@@ -9,7 +9,7 @@ from vgpt_dagster.artifacts import sha256_file
 from vgpt_dagster.errors import DatasetError, TrainingError, ValidationError
 from vgpt_dagster.training.recipe import load_recipe
 from vgpt_dagster.training.run import run_stage
-from vgpt_dagster_tests.training.conftest import FAST
+from vgpt_dagster_tests.support.projects import FAST
 
 STAGES = ("sft", "dpo_v3", "kto")
 
@@ -46,7 +46,7 @@ def test_each_stage_trains_and_writes_a_complete_relocatable_adapter(trained):
 def test_saved_adapters_load_back_and_change_outputs(trained, micro_profile):
     import torch
 
-    from vgpt_dagster.training.inference import load_for_inference
+    from vgpt_dagster.runtime.inference import load_for_inference
 
     paths, _ = trained
     logits = {}
@@ -60,8 +60,8 @@ def test_saved_adapters_load_back_and_change_outputs(trained, micro_profile):
 
 
 def test_batched_generation_equals_one_by_one(trained, micro_profile):
-    from vgpt_dagster.training.inference import generate, generate_one_by_one, load_for_inference
-    from vgpt_dagster_tests.training.synthetic import sft_rows
+    from vgpt_dagster.runtime.inference import generate, generate_one_by_one, load_for_inference
+    from vgpt_dagster_tests.support.synthetic import sft_rows
 
     paths, _ = trained
     model, tok = load_for_inference(paths, micro_profile, paths.stage_dir("micro", "sft"))
@@ -72,7 +72,7 @@ def test_batched_generation_equals_one_by_one(trained, micro_profile):
 
 
 def test_corrupt_or_missing_adapter_is_an_error_not_a_base_fallback(trained, micro_profile, tmp_path):
-    from vgpt_dagster.training.inference import describe_checkpoint, load_for_inference
+    from vgpt_dagster.runtime.inference import describe_checkpoint, load_for_inference
 
     paths, _ = trained
     bad = tmp_path / "bad"

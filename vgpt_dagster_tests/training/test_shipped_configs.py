@@ -12,10 +12,10 @@ from vgpt_dagster.catalog.load import CatalogConfig
 from vgpt_dagster.config import load_config
 from vgpt_dagster.datasets.config import load_datasets_config
 from vgpt_dagster.paths import PACKAGE_ROOT, ProjectPaths
-from vgpt_dagster.training.profiles import DEFAULT_PROFILE, available_profiles, load_profile
+from vgpt_dagster.runtime.profiles import DEFAULT_PROFILE, available_profiles, load_profile
+from vgpt_dagster.runtime.stages import STAGES
 from vgpt_dagster.training.recipe import load_recipe
-from vgpt_dagster.training.stages import STAGES
-from vgpt_dagster.validation.config import ValidationConfig
+from vgpt_dagster.validation.config import load_validation_config
 
 PATHS = ProjectPaths(PACKAGE_ROOT)
 CONFIGS = PATHS.configs
@@ -38,7 +38,7 @@ def _stage_recipe(path: Path) -> None:
 
 def _intents(path: Path) -> None:
     from vgpt_dagster.catalog.load import load_default_catalog
-    from vgpt_dagster.datasets.intents import library_for
+    from vgpt_dagster.datasets.intents.library import library_for
 
     cfg = load_datasets_config(CONFIGS / "datasets.yaml")
     library, _ = library_for(PATHS.root, cfg.intents_dir, load_default_catalog(paths=PATHS))
@@ -54,7 +54,7 @@ def _serving(path: Path) -> None:
 LOADERS = {
     "catalog.yaml": lambda p: load_config(p, CatalogConfig),
     "datasets.yaml": load_datasets_config,
-    "validation.yaml": lambda p: load_config(p, ValidationConfig),
+    "validation.yaml": lambda p: load_validation_config(PATHS),
     "serving.yaml": _serving,
     "deepspeed_zero3.json": lambda p: json.loads(p.read_text()),
     "stage1_sft.yaml": _stage_recipe,
@@ -63,9 +63,18 @@ LOADERS = {
 }
 
 
+def _experiment(path: Path) -> None:
+    from vgpt_dagster.experiments.runner import upstream_assets
+    from vgpt_dagster.experiments.spec import load_experiment
+
+    assert "eval_suite" in upstream_assets(load_experiment(PATHS, path.stem))
+
+
 def _loader(rel: Path):
     if rel.parts[0] == "model_options":
         return _profile
+    if rel.parts[0] == "experiments":
+        return _experiment
     if rel.parts[0] == "intents":
         return _intents
     return LOADERS.get(str(rel))

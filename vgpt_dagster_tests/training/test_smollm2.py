@@ -11,16 +11,16 @@ import json
 import pytest
 
 from vgpt_dagster.errors import TrainingError
-from vgpt_dagster.training.gguf_import import converted_source, locate_gguf
-from vgpt_dagster.training.profiles import (
+from vgpt_dagster.runtime.gguf_import import converted_source, locate_gguf
+from vgpt_dagster.runtime.profiles import (
     DEFAULT_PROFILE,
     GgufSource,
     default_profile_name,
     load_profile,
     resolve_base_model,
 )
-from vgpt_dagster_tests.training.conftest import make_root
-from vgpt_dagster_tests.training.synthetic import write_datasets
+from vgpt_dagster_tests.support.projects import make_root
+from vgpt_dagster_tests.support.synthetic import write_datasets
 
 PROFILE = "smollm2-135m"
 
@@ -61,8 +61,8 @@ def converted(tmp_path_factory):
 @pytest.mark.slow
 def test_real_smollm2_convert_sft_dpo_reload_batched_equals_one_by_one(converted):
     from vgpt_dagster.artifacts import sha256_file
+    from vgpt_dagster.runtime.inference import generate, generate_one_by_one, load_for_inference
     from vgpt_dagster.training.api import build_base_model, train_stage
-    from vgpt_dagster.training.inference import generate, generate_one_by_one, load_for_inference
 
     paths, facts = converted
     base = paths.base_model_dir(PROFILE)

@@ -3,11 +3,11 @@
 import pytest
 
 from vgpt_dagster.errors import ValidationError
-from vgpt_dagster.validation.cases import Case
+from vgpt_dagster.judging.cases import Case
+from vgpt_dagster.judging.judge import Verdict
+from vgpt_dagster.judging.metrics import compute_metrics
 from vgpt_dagster.validation.compare import compare_reports, promotion_decision
 from vgpt_dagster.validation.config import ValidationConfig
-from vgpt_dagster.validation.judge import Verdict
-from vgpt_dagster.validation.metrics import compute_metrics
 from vgpt_dagster.validation.report import ValidationReport
 
 CASES = [

@@ -8,10 +8,10 @@ import pytest
 
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.pairs import build_fake_column_pairs, build_fake_table_pairs
+from vgpt_dagster.execution.oracle import oracle_answer
+from vgpt_dagster.judging.free import judge_free
+from vgpt_dagster.judging.judge import judge
 from vgpt_dagster.validation.config import ValidationConfig
-from vgpt_dagster.validation.free import judge_free
-from vgpt_dagster.validation.judge import judge
-from vgpt_dagster.validation.oracle import oracle_answer
 from vgpt_dagster.validation.suite import build_eval_suite
 
 

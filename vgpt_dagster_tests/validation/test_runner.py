@@ -6,16 +6,14 @@ from pathlib import Path
 import pytest
 
 from vgpt_dagster.errors import ValidationError
-from vgpt_dagster.validation.cases import Case, Suite
+from vgpt_dagster.judging.cases import Case, Suite
 from vgpt_dagster.validation.compare import compare_reports, promotion_decision, write_comparison
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.report import read_report, write_report
 from vgpt_dagster.validation.runner import run_validation
 
-CALIBRATION = Path(__file__).parent / "calibration.jsonl"
-CFG = ValidationConfig(
-    system_prompt="You are a Viewpoint Vista SQL expert.", generation={"max_new_tokens": 12, "batch_size": 8}
-)
+CALIBRATION = Path(__file__).parents[1] / "judging" / "calibration.jsonl"
+CFG = ValidationConfig(generation={"max_new_tokens": 12, "batch_size": 8})
 
 
 def _suite() -> Suite:
@@ -31,12 +29,12 @@ def _suite() -> Suite:
 @pytest.fixture(scope="module")
 def sft_adapter(tmp_path_factory, micro_profile):
     """Micro base model + a 4-step SFT LoRA (seconds on the CPU)."""
-    from vgpt_dagster.training.device import DeviceRequest, plan_device
+    from vgpt_dagster.runtime.device import DeviceRequest, plan_device
     from vgpt_dagster.training.recipe import load_recipe
     from vgpt_dagster.training.run import run_stage
     from vgpt_dagster.training.tiny import build_tiny_model
-    from vgpt_dagster_tests.training.conftest import FAST, make_root
-    from vgpt_dagster_tests.training.synthetic import corpus, write_datasets
+    from vgpt_dagster_tests.support.projects import FAST, make_root
+    from vgpt_dagster_tests.support.synthetic import corpus, write_datasets
 
     paths = make_root(tmp_path_factory.mktemp("valroot"))
     write_datasets(paths)
@@ -50,8 +48,8 @@ def sft_adapter(tmp_path_factory, micro_profile):
 
 @pytest.fixture(scope="session")
 def micro_profile():
-    from vgpt_dagster.training.profiles import ModelProfile
-    from vgpt_dagster_tests.training.conftest import MICRO
+    from vgpt_dagster.runtime.profiles import ModelProfile
+    from vgpt_dagster_tests.support.projects import MICRO
 
     return ModelProfile(name="micro", kind="tiny", tiny=MICRO)
 

@@ -4,7 +4,7 @@ import pytest
 
 from vgpt_dagster.config import build_config
 from vgpt_dagster.errors import ConfigError
-from vgpt_dagster.validation.cases import Case, Suite
+from vgpt_dagster.judging.cases import Case, Suite
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.runner import judged_subset
 

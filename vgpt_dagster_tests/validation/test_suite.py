@@ -8,10 +8,10 @@ import pytest
 from vgpt_dagster.datasets.config import DatasetsConfig
 from vgpt_dagster.datasets.pairs import build_fake_column_pairs, build_fake_table_pairs
 from vgpt_dagster.errors import ValidationError
-from vgpt_dagster.validation.cases import read_suite, suite_fake_names, suite_prompts, write_suite
+from vgpt_dagster.execution.oracle import oracle_answer
+from vgpt_dagster.judging.cases import read_suite, suite_fake_names, suite_prompts, write_suite
+from vgpt_dagster.judging.judge import judge
 from vgpt_dagster.validation.config import ValidationConfig
-from vgpt_dagster.validation.judge import judge
-from vgpt_dagster.validation.oracle import oracle_answer
 from vgpt_dagster.validation.suite import build_eval_suite
 
 
@@ -79,8 +79,8 @@ def test_oracle_scores_at_least_99_percent(suite, full_catalog):
 
 
 def test_broken_cases_are_dropped(full_catalog, pairs, monkeypatch):
+    from vgpt_dagster.judging.cases import Case
     from vgpt_dagster.validation import curated
-    from vgpt_dagster.validation.cases import Case
 
     bad = Case(
         "seed-broken",

@@ -16,8 +16,8 @@ from vgpt_dagster.config import deep_merge, load_config
 from vgpt_dagster.defs import build_definitions
 from vgpt_dagster.defs.resources import VgptPaths
 from vgpt_dagster.errors import ConfigError
+from vgpt_dagster.judging.cases import Suite, read_suite, suite_fake_names, suite_prompts
 from vgpt_dagster.paths import ProjectPaths
-from vgpt_dagster.validation.cases import Suite, read_suite, suite_fake_names, suite_prompts
 from vgpt_dagster.validation.config import ValidationConfig
 from vgpt_dagster.validation.suite_rules import (
     build_suite_file,
@@ -25,7 +25,7 @@ from vgpt_dagster.validation.suite_rules import (
     read_training_frames,
     training_prompts,
 )
-from vgpt_dagster_tests.conftest import SMOKE_OVERRIDES, make_project
+from vgpt_dagster_tests.support.projects import SMOKE_OVERRIDES, make_project
 
 SMALL_SUITE = {
     "validation.yaml": {

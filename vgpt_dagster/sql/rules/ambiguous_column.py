@@ -13,8 +13,8 @@ The column assigned by ``UPDATE t SET col = ...`` is always the target's, so it 
 
 from sqlglot import exp
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, UNQUALIFIED_AMBIGUOUS_COLUMN, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
 def _set_target(col: exp.Column) -> bool:
@@ -22,7 +22,7 @@ def _set_target(col: exp.Column) -> bool:
     return isinstance(eq, exp.EQ) and eq.this is col and isinstance(eq.parent, exp.Update)
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     findings: list[Finding] = []
     for b in ctx.bindings:
         if b.status != "ambiguous" or _set_target(b.use.node):

@@ -8,11 +8,11 @@ Examples:
     ["'h.apco' is spelled 'APCo' in APTH. The database collation is binary (case-sensitive), so write 'APCo'."]
 """
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import COLUMN_CASE, ERROR, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     findings: list[Finding] = []
     for b in ctx.bindings:
         if b.status != "case" or b.source is None or b.source.obj is None:

@@ -18,11 +18,11 @@ Examples:
     ['JOIN APTL l misses Mth of the APTH-APTL key (APCo, Mth, APTrans): add l.Mth = h.Mth.']
 """
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, INCOMPLETE_JOIN, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     findings: list[Finding] = []
     for fj in ctx.joins:
         info = fj.info

@@ -23,11 +23,11 @@ Whether a statement pins its company (``company_filter_status``) is computed onc
 """
 
 from vgpt_dagster.sql.company import company_sources
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, MISSING_COMPANY_FILTER, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     if not ctx.require_company_filter:
         return []
     findings: list[Finding] = []

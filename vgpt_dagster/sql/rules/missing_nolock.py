@@ -16,13 +16,13 @@ Examples:
     ['APTH h is read without WITH (NOLOCK); write APTH h WITH (NOLOCK).']
 """
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, MISSING_NOLOCK, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE"})
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     if not ctx.require_nolock:
         return []
     findings: list[Finding] = []

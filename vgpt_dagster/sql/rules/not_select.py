@@ -18,8 +18,8 @@ Examples:
 
 from sqlglot import exp
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, NOT_SELECT, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 from vgpt_dagster.sql.scope import StatementInfo, statement_kind, write_target_tables
 
 _SCRATCH = frozenset({"temp", "table_variable"})
@@ -76,7 +76,7 @@ def _node_findings(node: exp.Expression, info: StatementInfo) -> list[Finding]:
     return findings
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     if not ctx.require_select:
         return []
     findings: list[Finding] = []

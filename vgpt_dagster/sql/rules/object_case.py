@@ -8,11 +8,11 @@ Examples:
     ["'apth' is spelled 'APTH' in Vista. The database collation is binary (case-sensitive), so write 'APTH'."]
 """
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, OBJECT_CASE, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     findings: list[Finding] = []
     for info in ctx.statements:
         for src in info.refs:

@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from vgpt_dagster.errors import did_you_mean as _did_you_mean
 from vgpt_dagster.sql.columns import Binding
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, UNKNOWN_COLUMN, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
 @lru_cache(maxsize=8192)
@@ -51,7 +51,7 @@ def _message(b: Binding) -> str:
     return f"'{written}' is not a column of {names}.{did_you_mean(use.name, cols)}"
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     return [
         Finding(
             UNKNOWN_COLUMN, ERROR, _message(b), b.use.line, b.use.col,

@@ -12,11 +12,11 @@ Examples:
     ["'APTHX' is not a table or view in the Vista catalog. Did you mean 'APTH'?"]
 """
 
-from vgpt_dagster.sql.context import RuleContext
 from vgpt_dagster.sql.findings import ERROR, UNKNOWN_OBJECT, Finding
+from vgpt_dagster.sql.rule_inputs import RuleInputs
 
 
-def check(ctx: RuleContext) -> list[Finding]:
+def check(ctx: RuleInputs) -> list[Finding]:
     findings: list[Finding] = []
     for info in ctx.statements:
         for src in info.refs:
