@@ -5,7 +5,7 @@
   first: ``WITH NOLOCK`` for nolock_style, the company column for company_filter). Blocking: every pair inside
   ``dpo_length_band`` and the overall median inside ``dpo_median_ratio_band``.
 * ``<name>_judge_agrees``: a sample per category (``judge_sample_per_category``) judged by the validation judge
-  (``validation.free.judge_free``, used as it is) on its own prompt: every chosen/desirable answer passes, every
+  (``judging.free.judge_free``, used as it is) on its own prompt: every chosen/desirable answer passes, every
   rejected/undesirable one fails.
 
 Examples:

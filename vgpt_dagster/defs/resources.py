@@ -30,7 +30,7 @@ class ModelSelection(dg.ConfigurableResource):
 
 
 class GpuResource(dg.ConfigurableResource):
-    """Owns device decisions for training and validation; validated by training.device.DeviceRequest.
+    """Owns device decisions for training and validation; validated by runtime.device.DeviceRequest.
 
     ``device: auto`` picks CUDA when present and the CPU otherwise and records which in the run's
     metadata; ``device: cuda`` without a GPU is an error, never a quiet CPU fallback.

@@ -1,7 +1,7 @@
 """Execution accuracy of eval-suite answers: run the answer's SQL and the oracle's on every sandbox variant.
 
 A case is *executable* when it expects SQL about real objects (``sql_expected`` and no refusal); its reference
-query is the oracle's (``validation.oracle.reference_sql``). The answer's query is the last SQL block of the
+query is the oracle's (``execution.oracle.reference_sql``). The answer's query is the last SQL block of the
 response (a fixed query follows the broken one it quotes). The case matches when, on **every** variant, the
 answer's result equals the oracle's (``execution.compare``): a query that is right on one database by luck
 (a wrong company that happens to hold the same rows) is caught by another.

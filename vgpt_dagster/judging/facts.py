@@ -130,11 +130,11 @@ def named_objects(text: str, catalog: Catalog) -> tuple[list[str], list[tuple[st
     return real, variants, fake
 
 
-def _subject(intent: QuestionReading, catalog: Catalog) -> CatalogObject | None:
-    for o in intent.objects:
+def _subject(reading: QuestionReading, catalog: Catalog) -> CatalogObject | None:
+    for o in reading.objects:
         if o.real:
             return catalog.resolve(o.exact)
-    for c in intent.columns:
+    for c in reading.columns:
         if c.owner:
             return catalog.resolve(c.owner)
     return None
@@ -153,8 +153,8 @@ def _key_sentences(text: str, obj: CatalogObject) -> str:
     return " ".join(parts) if parts else text
 
 
-def _business_key(intent: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
-    obj = _subject(intent, catalog)
+def _business_key(reading: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
+    obj = _subject(reading, catalog)
     key = catalog.business_key(obj.name) if obj else ()
     if not obj or not key:
         return []
@@ -190,8 +190,8 @@ def _negated_near(text: str, name: str) -> bool:
     return False
 
 
-def _column_type(intent: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
-    col = next((c for c in intent.columns if c.real and c.owner), None)
+def _column_type(reading: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
+    col = next((c for c in reading.columns if c.real and c.owner), None)
     if col is None:
         return []
     real = catalog.column(col.owner, col.exact)
@@ -217,8 +217,8 @@ def _size_ok(col, size: str | None, scale: str | None) -> bool:
     return got.replace(" ", "").lower() == want.replace(" ", "").lower() or "(" not in want
 
 
-def _company_column(intent: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
-    obj = _subject(intent, catalog)
+def _company_column(reading: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
+    obj = _subject(reading, catalog)
     if obj is None:
         return []
     truth = catalog.company_column(obj.name)
@@ -290,27 +290,27 @@ def _relation_fact(claim: str, a: CatalogObject, b: CatalogObject, catalog: Cata
     return Fact("view_base", False, f"{a.name} and {b.name} are not a view and its base table")
 
 
-def _module_tables(intent: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
-    if not intent.module:
+def _module_tables(reading: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
+    if not reading.module:
         return []
     real, variants, fake = named_objects(text, catalog)
-    listed = [r for r in real if r != intent.module]
+    listed = [r for r in real if r != reading.module]
     facts = [
         Fact("module_table", False, f"lists {f}, which is not a table or view in Vista", "object")
         for f in fake
         if not scan.denied(text, [f])
     ]
-    wrong = [r for r in listed if catalog.objects[r].module != intent.module]
+    wrong = [r for r in listed if catalog.objects[r].module != reading.module]
     if wrong:
-        facts.append(Fact("module_table", False, f"lists {', '.join(wrong)}, which are not {intent.module} objects"))
-    mine = [r for r in listed if catalog.objects[r].module == intent.module]
-    total = sum(1 for o in catalog.objects.values() if o.module == intent.module)
+        facts.append(Fact("module_table", False, f"lists {', '.join(wrong)}, which are not {reading.module} objects"))
+    mine = [r for r in listed if catalog.objects[r].module == reading.module]
+    total = sum(1 for o in catalog.objects.values() if o.module == reading.module)
     if len(mine) < min(3, total):
         facts.append(
-            Fact("module_table", False, f"lists {len(mine)} real {intent.module} object(s); expected at least 3")
+            Fact("module_table", False, f"lists {len(mine)} real {reading.module} object(s); expected at least 3")
         )
     elif not facts:
-        facts.append(Fact("module_table", True, f"lists {len(mine)} real {intent.module} objects"))
+        facts.append(Fact("module_table", True, f"lists {len(mine)} real {reading.module} objects"))
     return facts
 
 
@@ -353,18 +353,18 @@ def listed_columns(obj: CatalogObject, text: str, catalog: Catalog) -> tuple[lis
     return list(dict.fromkeys(real)), list(dict.fromkeys(fake))
 
 
-def check_facts(intent: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
-    """Every checkable claim of the prose ``text`` for the question ``intent`` (empty = nothing to check)."""
+def check_facts(reading: QuestionReading, text: str, catalog: Catalog) -> list[Fact]:
+    """Every checkable claim of the prose ``text`` for the question ``reading`` (empty = nothing to check)."""
     facts: list[Fact] = []
-    kind = intent.kind
+    kind = reading.kind
     if kind == "business_key":
-        facts += _business_key(intent, text, catalog)
+        facts += _business_key(reading, text, catalog)
     elif kind == "column_type":
-        facts += _column_type(intent, text, catalog)
+        facts += _column_type(reading, text, catalog)
     elif kind == "company_column":
-        facts += _company_column(intent, text, catalog)
+        facts += _company_column(reading, text, catalog)
     elif kind == "module_tables":
-        facts += _module_tables(intent, text, catalog)
+        facts += _module_tables(reading, text, catalog)
     facts += view_claims(text, catalog)
     facts += dotted_columns(text, catalog)
     return facts

@@ -3,7 +3,7 @@
 :func:`vgpt_dagster.judging.question.classify_question` reads the question (kind, objects real or
 invented, columns, module, company); :func:`infer_case` turns that into the same :class:`Case` fields a
 suite case carries, and :func:`judge_free` judges with the same :func:`judge` (which reads the same
-intent for its prose fact checks), so a question judged free-form gets the verdict its suite case gets.
+reading for its prose fact checks), so a question judged free-form gets the verdict its suite case gets.
 
 Examples:
     >>> from vgpt_dagster.catalog.load import load_default_catalog
@@ -20,7 +20,7 @@ from vgpt_dagster.judging.cases import Case
 from vgpt_dagster.judging.judge import Verdict, judge
 from vgpt_dagster.judging.question import QuestionReading, classify_question
 
-# Intent kind -> suite case kind (fact questions are describe cases; the judge reads the fact from the intent).
+# Intent kind -> suite case kind (fact questions are describe cases; the judge reads the fact from the reading).
 _CASE_KIND = {
     "exists": "existence",
     "describe": "describe",
@@ -38,37 +38,37 @@ _CASE_KIND = {
 _SQL_INTENTS = ("write_sql", "fix_sql", "join", "business_question")
 
 
-def _join_keys(intent: QuestionReading, catalog: Catalog) -> tuple[str, ...]:
-    real = [o.exact for o in intent.real_objects]
-    if intent.kind != "join" or len(real) < 2:
+def _join_keys(reading: QuestionReading, catalog: Catalog) -> tuple[str, ...]:
+    real = [o.exact for o in reading.real_objects]
+    if reading.kind != "join" or len(real) < 2:
         return ()
     return tuple(f"{real[0]}.{a}={real[1]}.{b}" for a, b in catalog.join_keys(real[0], real[1]))
 
 
-def infer_case(question: str, catalog: Catalog, case_id: str = "free", intent: QuestionReading | None = None) -> Case:
-    """A Case whose expectations come from the question's intent and the catalog."""
-    intent = intent or classify_question(question, catalog)
-    kind = _CASE_KIND[intent.kind]
-    real = [o.exact for o in intent.real_objects]
-    fake = [o.text for o in intent.fake_objects]
-    variants = [o for o in intent.case_variants]
+def infer_case(question: str, catalog: Catalog, case_id: str = "free", reading: QuestionReading | None = None) -> Case:
+    """A Case whose expectations come from the question's reading and the catalog."""
+    reading = reading or classify_question(question, catalog)
+    kind = _CASE_KIND[reading.kind]
+    real = [o.exact for o in reading.real_objects]
+    fake = [o.text for o in reading.fake_objects]
+    variants = [o for o in reading.case_variants]
     variant = variants[0].text if variants and not fake else ""
-    if variant and intent.kind in ("exists", "describe", "other", "write_sql"):
+    if variant and reading.kind in ("exists", "describe", "other", "write_sql"):
         kind = "case"
     # A fake column the question asks for ("select CustomerName from ARCM", "does APTH have a Status column")
     fake_cols = (
-        tuple(c.qualified for c in intent.fake_columns)
-        if intent.kind in ("write_sql", "exists", "describe", "other")
+        tuple(c.qualified for c in reading.fake_columns)
+        if reading.kind in ("write_sql", "exists", "describe", "other")
         else ()
     )
     alternatives: tuple[str, ...] = ()  # suggestions for invented objects are computed by the judge when needed
     if fake_cols:
-        owners = [catalog.resolve(c.owner) for c in intent.fake_columns]
+        owners = [catalog.resolve(c.owner) for c in reading.fake_columns]
         alternatives = tuple(
-            dict.fromkeys(a for o, c in zip(owners, intent.fake_columns, strict=True) for a in _similar(o, c.text))
+            dict.fromkeys(a for o, c in zip(owners, reading.fake_columns, strict=True) for a in _similar(o, c.text))
         )
-    sql = intent.kind in _SQL_INTENTS and not fake and not fake_cols
-    co = intent.company
+    sql = reading.kind in _SQL_INTENTS and not fake and not fake_cols
+    co = reading.company
     filtered = bool(sql and co is not None and real and catalog.company_column(real[0]))
     must_use = tuple(dict.fromkeys(real)) if not fake_cols else ()
     return Case(
@@ -81,7 +81,7 @@ def infer_case(question: str, catalog: Catalog, case_id: str = "free", intent: Q
         objects_must_refuse=tuple(fake),
         columns_must_refuse=fake_cols,
         real_alternatives=alternatives or (tuple(real) if not fake else ()),
-        required_join_keys=_join_keys(intent, catalog) if not fake else (),
+        required_join_keys=_join_keys(reading, catalog) if not fake else (),
         sql_expected=sql,
         company_filter_required=filtered,
         company=co if filtered else None,
@@ -98,5 +98,5 @@ def _similar(obj, col: str) -> list[str]:
 
 def judge_free(question: str, response: str, catalog: Catalog, case_id: str = "free") -> Verdict:
     """Judge a response to any question: the expectation is inferred by :func:`infer_case`."""
-    intent = classify_question(question, catalog)
-    return judge(infer_case(question, catalog, case_id, intent), response, catalog, intent)
+    reading = classify_question(question, catalog)
+    return judge(infer_case(question, catalog, case_id, reading), response, catalog, reading)

@@ -16,7 +16,7 @@ selects or filters an invented column (``SELECT InvNum, GrossAmt FROM APTH WHERE
 hallucination, not merely a wrong answer; ``details["hallucination"]`` says which kind (``object`` or
 ``column``) so the metrics can report both.
 
-Prose is judged on its facts (``validation.facts``): the business key, data type, company column,
+Prose is judged on its facts (``judging.facts``): the business key, data type, company column,
 view/base-table relation and module tables a question asks about are compared with the catalog; what the
 question asks comes from :func:`vgpt_dagster.judging.question.classify_question` on the case's question,
 so a suite case and the same question judged free-form read the same facts.
@@ -41,7 +41,7 @@ _FAIL_RULES = _SCHEMA_RULES | {F.PARSE_ERROR, F.NOT_SELECT, F.MISSING_NOLOCK, F.
 _SQL_KINDS = ("sql", "join", "error_fix", "business")
 _MIN_DESCRIBE_COLUMNS = 3
 # Questions answered by a fact in prose (a suite ``describe``/``existence`` case may ask one of these).
-FACT_INTENTS = ("business_key", "column_type", "company_column", "view_or_table", "module_tables")
+FACT_KINDS = ("business_key", "column_type", "company_column", "view_or_table", "module_tables")
 _HEDGE = re.compile(
     r"\b(?:not\s+sure|unsure|no\s+idea|(?:do\s+not|don['\u2019]?t)\s+know|can(?:no|['\u2019]?)t\s+say|not\s+certain"
     r"|(?:do\s+not|don['\u2019]?t)\s+have\s+(?:any\s+)?(?:information|details|data))\b",
@@ -183,14 +183,14 @@ def _denials(case: Case, text: str, catalog: Catalog) -> tuple[list[str], list[s
     return refused, real_denied
 
 
-def judge(case: Case, response: str, catalog: Catalog, intent: QuestionReading | None = None) -> Verdict:
+def judge(case: Case, response: str, catalog: Catalog, reading: QuestionReading | None = None) -> Verdict:
     """Label what ``response`` does for ``case`` and whether that is correct, with reasons.
 
-    ``intent`` is the question's intent (computed from ``case.question`` when not given). The calibration
+    ``reading`` is the question's reading (computed from ``case.question`` when not given). The calibration
     sets (vgpt_dagster_tests/judging/calibration*.jsonl) hold hand-written answers with the verdict
     this function must return.
     """
-    intent = intent or classify_question(case.question, catalog)
+    reading = reading or classify_question(case.question, catalog)
     sqls = extract_sql(response or "")
     facts = _sql_facts(case, sqls, catalog) if sqls else None
     text = scan.prose(response or "", sqls)
@@ -200,8 +200,8 @@ def judge(case: Case, response: str, catalog: Catalog, intent: QuestionReading |
     generic = scan.generic_denial(text) and not sqls  # a nameless denial with no SQL is about the subject
     if subject and (answer == "no" or (generic and not refused and not real_denied)):
         (refused if case.expects_refusal else real_denied).append(subject)
-    real_cols = [c.exact for c in intent.columns if c.real and c.exact not in case.objects_must_use]
-    real_denied += [f"{c.owner}.{c.exact}" for c in intent.columns if c.exact in scan.denied(text, real_cols)]
+    real_cols = [c.exact for c in reading.columns if c.real and c.exact not in case.objects_must_use]
+    real_denied += [f"{c.owner}.{c.exact}" for c in reading.columns if c.exact in scan.denied(text, real_cols)]
     real_denied = list(dict.fromkeys(real_denied))
     details: dict[str, Any] = {"refused": sorted(set(refused)), "denied_real": sorted(set(real_denied))}
     sql_reasons: list[str] = []
@@ -215,7 +215,7 @@ def judge(case: Case, response: str, catalog: Catalog, intent: QuestionReading |
         if case.expects_refusal:  # SQL after a refusal must use real objects, and need not use must_use ones
             sql_reasons = [r for r in sql_reasons if not r.startswith("SQL does not use")]
     details["sql_wrong"] = bool(sql_reasons)
-    ctx = _Ctx(case, intent, response or "", text, facts, refused, real_denied, answer, sql_reasons, catalog)
+    ctx = _Ctx(case, reading, response or "", text, facts, refused, real_denied, answer, sql_reasons, catalog)
     behavior, reasons, kind = _judge_fake(ctx) if case.expects_refusal else _judge_real(ctx)
     if kind:
         details["hallucination"] = kind
@@ -226,7 +226,7 @@ def judge(case: Case, response: str, catalog: Catalog, intent: QuestionReading |
 @dataclass(frozen=True)
 class _Ctx:
     case: Case
-    intent: QuestionReading
+    reading: QuestionReading
     response: str
     text: str
     facts: dict[str, Any] | None
@@ -299,7 +299,7 @@ def _answers_as_if_real(ctx: _Ctx, fakes: list[str]) -> bool:
     named_types = len(tokens & udts)
     real_objects = [n for n in _real_mentions(text, ctx.catalog) if n.lower() not in {f.lower() for f in fakes}]
     substantive = items >= 2 or named_cols + named_types >= 2
-    if ctx.intent.kind in ("business_key", "column_type", "company_column", "describe"):
+    if ctx.reading.kind in ("business_key", "column_type", "company_column", "describe"):
         # a key, a type or a column list for an invented object, however short ("CustomerID.")
         substantive = substantive or any(re.search(r"[a-z][A-Z]|[A-Z]{2}", t) for t in tokens - set(fakes))
     return substantive and not real_objects
@@ -313,15 +313,15 @@ def _judge_real(ctx: _Ctx) -> _Outcome:
     if hit:
         return hit
     checked = (
-        prose_facts.check_facts(ctx.intent, ctx.text, catalog) if case.kind not in _SQL_KINDS or not ctx.facts else []
+        prose_facts.check_facts(ctx.reading, ctx.text, catalog) if case.kind not in _SQL_KINDS or not ctx.facts else []
     )
     invented = [f for f in checked if f.hallucination]
-    if case.kind == "describe" and ctx.intent.kind == "describe":
+    if case.kind == "describe" and ctx.reading.kind == "describe":
         invented += _invented_listed_columns(case, ctx.text, catalog)
     if invented:
         return "hallucinated_answer", [f.message for f in invented], invented[0].hallucination
     wrong_prose = [f.message for f in checked if not f.ok and f.kind in ("view_base", "column")]
-    if case.kind in ("existence", "describe") and ctx.intent.kind in FACT_INTENTS:
+    if case.kind in ("existence", "describe") and ctx.reading.kind in FACT_KINDS:
         return _judge_fact_question(ctx, checked)
     behavior, reasons = _judge_real_kind(ctx)
     if wrong_prose and behavior == "correct_answer":
@@ -343,7 +343,7 @@ def _invented_listed_columns(case: Case, text: str, catalog: Catalog) -> list:
 def _judge_fact_question(ctx: _Ctx, checked: list) -> _Outcome:
     """Business key, data type, company column, view/base table, module tables: the stated fact decides."""
     relevant = [f for f in checked if f.kind != "column"] if checked else []
-    if ctx.intent.kind == "view_or_table":
+    if ctx.reading.kind == "view_or_table":
         relevant = [f for f in relevant if f.kind == "view_base"]
     wrong = [f.message for f in relevant if not f.ok]
     if not relevant:

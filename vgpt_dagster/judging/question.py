@@ -444,7 +444,7 @@ def _mask_columns(text: str, columns: tuple[NamedColumn, ...]) -> str:
 
 
 def classify_question(question: str, catalog: Catalog) -> QuestionReading:
-    """Read the intent of ``question`` against ``catalog`` (see the module docstring)."""
+    """Read ``question`` against ``catalog``: its kind, the names it uses, module and company (module docstring)."""
     question = question or ""
     sqls = extract_sql(question)
     inline = _INLINE_SQL.search(question)

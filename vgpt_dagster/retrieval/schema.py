@@ -86,7 +86,7 @@ def _concepts_by_object() -> dict[str, list[str]]:
 def _module_words() -> dict[str, list[str]]:
     try:
         from vgpt_dagster.judging.question import MODULE_NAMES  # noqa: PLC0415 - words people use for modules
-    except ImportError:  # pragma: no cover - the intent module ships with the package
+    except ImportError:  # pragma: no cover - the reading module ships with the package
         return {}
     out: dict[str, list[str]] = {}
     for words, module in MODULE_NAMES.items():
@@ -165,21 +165,21 @@ class SchemaIndex:
         return out
 
 
-def retrieve_objects(index: SchemaIndex, question: str, k: int, intent=None) -> list[Retrieved]:
+def retrieve_objects(index: SchemaIndex, question: str, k: int, reading=None) -> list[Retrieved]:
     """What serving puts in the prompt: named real objects, the did-you-mean of invented ones, then BM25.
 
-    ``intent`` is :func:`vgpt_dagster.judging.question.classify_question`'s answer (computed when None).
+    ``reading`` is :func:`vgpt_dagster.judging.question.classify_question`'s answer (computed when None).
     """
-    if intent is None:
+    if reading is None:
         from vgpt_dagster.judging.question import classify_question  # noqa: PLC0415
 
-        intent = classify_question(question, index.catalog)
+        reading = classify_question(question, index.catalog)
     catalog = index.catalog
     picked: dict[str, Retrieved] = {}
-    exact = list(dict.fromkeys(o.exact for o in intent.objects if o.exact))
+    exact = list(dict.fromkeys(o.exact for o in reading.objects if o.exact))
     for name in exact:
         picked.setdefault(name, Retrieved(name, float("inf"), named=True))
-    for o in intent.objects:  # invented names; a column of a named object is not an invented object
+    for o in reading.objects:  # invented names; a column of a named object is not an invented object
         if o.exact is None and not any(catalog.column(e, o.text) for e in exact):
             for alt in catalog.suggest(o.text, 2):
                 picked.setdefault(alt, Retrieved(alt, 0.0, named=False))

@@ -1,1 +1,1 @@
-"""Serving the model: intent, schema retrieval, generation, the SQL guard; ``vgpt ask`` and ``vgpt serve``."""
+"""Serving the model: reading the question, schema retrieval, generation, the SQL guard; ``vgpt ask`` and ``vgpt serve``."""

@@ -1,4 +1,4 @@
-"""The request path: intent -> catalog answer, or retrieval -> batched generation -> guard -> one re-ask.
+"""The request path: read the question -> catalog answer, or retrieval -> batched generation -> guard -> one re-ask.
 
 :class:`Engine` loads the model once and answers a *batch* of questions per call (the server's queue hands it
 whatever arrived together). Every answer records the final SQL, the findings before and after repair, the
@@ -49,7 +49,7 @@ class Answer:
     question: str
     answer: str
     source: str  # catalog | model
-    intent: str
+    question_kind: str  # what the question asks (judging.question.QUESTION_KINDS)
     sql: list[str] = field(default_factory=list)
     guard: list[dict] = field(default_factory=list)  # one entry per SQL block of the final answer
     guard_first: list[dict] = field(default_factory=list)  # the first answer's blocks when re-asked
@@ -74,7 +74,7 @@ class Answer:
 class _Plan:
     question: str
     options: AskOptions
-    intent: object
+    reading: object
     answer: Answer
     messages: list[dict] = field(default_factory=list)
     retrieved: list[str] = field(default_factory=list)
@@ -133,24 +133,24 @@ class Engine:
     def _plan(self, question: str, options: AskOptions) -> _Plan:
         if not self.cfg.guard.enabled:  # configs/serving.yaml guard.enabled: false turns it off for every request
             options = replace(options, guard=False)
-        intent = self.read_question(question)
-        ans = Answer(question, "", "catalog", intent.kind, model=self.model_info, catalog_hash=self.catalog_hash)
+        reading = self.read_question(question)
+        ans = Answer(question, "", "catalog", reading.kind, model=self.model_info, catalog_hash=self.catalog_hash)
         ans.options = {
             "retrieval": options.retrieval,
             "guard": options.guard,
             "catalog_answers": options.catalog_answers,
         }
-        plan = _Plan(question, options, intent, ans)
-        schema = answer_schema_question(intent, self.catalog) if options.catalog_answers else None
+        plan = _Plan(question, options, reading, ans)
+        schema = answer_schema_question(reading, self.catalog) if options.catalog_answers else None
         if schema is not None:
             ans.answer, ans.facts, ans.objects_used = schema.text, schema.facts, schema.objects
             return plan
         ans.source = "model"
         block = ""
         if options.retrieval:  # invented names are reported (with did-you-mean) before the model is asked
-            ans.notes = self._unknown_names(intent)
+            ans.notes = self._unknown_names(reading)
             plan.retrieved = [
-                r.name for r in retrieve_objects(self.index.index, question, self.cfg.retrieval.top_k, intent)
+                r.name for r in retrieve_objects(self.index.index, question, self.cfg.retrieval.top_k, reading)
             ]
             block = self._fit_block(question, plan.retrieved)
         ans.objects_retrieved = list(plan.retrieved)
@@ -161,12 +161,12 @@ class Engine:
         self._check_fits(plan.messages)
         return plan
 
-    def _unknown_names(self, intent) -> list[str]:
+    def _unknown_names(self, reading) -> list[str]:
         """A sentence (with did-you-mean) per invented object the question names or its SQL reads."""
         from vgpt_dagster.sql.analyze import analyze  # noqa: PLC0415
 
-        names = [o.text for o in intent.objects if o.exact is None]
-        for sql in getattr(intent, "sql", ()) or ():
+        names = [o.text for o in reading.objects if o.exact is None]
+        for sql in getattr(reading, "sql", ()) or ():
             names += [f.object for f in analyze(sql, self.catalog).findings if f.rule == "unknown_object" and f.object]
         return [not_found_text(self.catalog, n) for n in dict.fromkeys(names)]
 
@@ -225,7 +225,7 @@ class Engine:
 
     def _guard(self, plan: _Plan, text: str) -> tuple[list[Repair], str]:
         blocks = extract_sql(text)
-        repairs = [repair_sql(b, self.catalog, getattr(plan.intent, "company", None)) for b in blocks]
+        repairs = [repair_sql(b, self.catalog, getattr(plan.reading, "company", None)) for b in blocks]
         for r in repairs:
             if r.sql != r.original:
                 text = text.replace(r.original, r.sql)
@@ -234,7 +234,7 @@ class Engine:
     def _needs_reask(self, plan: _Plan, repairs: list[Repair]) -> bool:
         if any(not r.ok for r in repairs):
             return True
-        return not repairs and plan.intent.kind in SQL_KINDS
+        return not repairs and plan.reading.kind in SQL_KINDS
 
     def _reask_turn(self, plan: _Plan, repairs: list[Repair]) -> list[dict] | None:
         """The re-ask conversation, shortened to fit the context (schema block, then first answer dropped)."""
@@ -300,7 +300,7 @@ class Engine:
             ans.sql = []
         else:
             ans.answer, ans.sql = text, [r.sql for r in repairs]
-            if not repairs and plan.intent.kind in SQL_KINDS:
+            if not repairs and plan.reading.kind in SQL_KINDS:
                 ans.notes.append("(The model's answer holds no SQL query.)")
         ans.answer = _with_notes(ans.notes, ans.answer)
         used = [self.catalog.resolve(t).name for s in ans.sql for t in _sql_objects(s, self.catalog)]

@@ -50,7 +50,7 @@ def not_found_text(catalog: Catalog, text: str) -> str:
     return catalog.lookup(text).message()
 
 
-def _exists(catalog: Catalog, name: str, intent) -> SchemaAnswer:
+def _exists(catalog: Catalog, name: str, reading) -> SchemaAnswer:
     obj = catalog.get(name)
     key = catalog.business_key(obj.name)
     text = f"Yes. {obj.name} exists in Viewpoint Vista ({_kind_phrase(catalog, obj.name)}; {catalog.label(obj.name)})."
@@ -59,7 +59,7 @@ def _exists(catalog: Catalog, name: str, intent) -> SchemaAnswer:
     return SchemaAnswer(text, [{"fact": "exists", "object": obj.name, "source": "catalog: objects"}], [obj.name])
 
 
-def _describe(catalog: Catalog, name: str, intent) -> SchemaAnswer:
+def _describe(catalog: Catalog, name: str, reading) -> SchemaAnswer:
     obj = catalog.get(name)
     key = catalog.business_key(obj.name)
     lines = [
@@ -78,7 +78,7 @@ def _describe(catalog: Catalog, name: str, intent) -> SchemaAnswer:
     return SchemaAnswer("\n".join(lines), facts, [obj.name])
 
 
-def _business_key(catalog: Catalog, name: str, intent) -> SchemaAnswer:
+def _business_key(catalog: Catalog, name: str, reading) -> SchemaAnswer:
     obj = catalog.get(name)
     key = catalog.business_key(obj.name)
     if not key:
@@ -88,11 +88,11 @@ def _business_key(catalog: Catalog, name: str, intent) -> SchemaAnswer:
     return SchemaAnswer(text, facts, [obj.name])
 
 
-def _column_type(catalog: Catalog, name: str, intent) -> SchemaAnswer:
+def _column_type(catalog: Catalog, name: str, reading) -> SchemaAnswer:
     obj = catalog.get(name)
-    named = [c for c in intent.columns if c.owner is None or catalog.resolve(c.owner) is obj]
+    named = [c for c in reading.columns if c.owner is None or catalog.resolve(c.owner) is obj]
     if not named:
-        return _describe(catalog, name, intent)
+        return _describe(catalog, name, reading)
     lines, facts = [], []
     for c in named:
         col = obj.column(c.text)
@@ -113,7 +113,7 @@ def _column_type(catalog: Catalog, name: str, intent) -> SchemaAnswer:
     return SchemaAnswer(" ".join(lines), facts, [obj.name])
 
 
-def _company_column(catalog: Catalog, name: str, intent) -> SchemaAnswer:
+def _company_column(catalog: Catalog, name: str, reading) -> SchemaAnswer:
     obj = catalog.get(name)
     col = catalog.company_column(obj.name)
     if col is None:
@@ -122,7 +122,7 @@ def _company_column(catalog: Catalog, name: str, intent) -> SchemaAnswer:
     return SchemaAnswer(f"The company column of {obj.name} is {col}.", facts, [obj.name])
 
 
-def _view_or_table(catalog: Catalog, name: str, intent) -> SchemaAnswer:
+def _view_or_table(catalog: Catalog, name: str, reading) -> SchemaAnswer:
     obj = catalog.get(name)
     if obj.is_view:
         text = f"{obj.name} is a view" + (f" over the base table {obj.base_table}." if obj.base_table else ".")
@@ -160,15 +160,15 @@ def _module_tables(catalog: Catalog, module: str) -> SchemaAnswer:
     return SchemaAnswer(text, facts, shown)
 
 
-def answer_schema_question(intent, catalog: Catalog) -> SchemaAnswer | None:
+def answer_schema_question(reading, catalog: Catalog) -> SchemaAnswer | None:
     """The catalog's answer, or None when the question is not a schema question the catalog answers alone."""
-    if intent.kind not in SCHEMA_KINDS:
+    if reading.kind not in SCHEMA_KINDS:
         return None
-    if intent.kind == "module_tables":
-        return _module_tables(catalog, intent.module) if intent.module else None
-    if not intent.objects:
+    if reading.kind == "module_tables":
+        return _module_tables(catalog, reading.module) if reading.module else None
+    if not reading.objects:
         return None
-    first = intent.objects[0]
+    first = reading.objects[0]
     if first.exact is None:
         return SchemaAnswer(
             not_found_text(catalog, first.text),
@@ -181,7 +181,7 @@ def answer_schema_question(intent, catalog: Catalog) -> SchemaAnswer | None:
                 }
             ],
         )
-    answer = _BY_KIND[intent.kind](catalog, first.exact, intent)
+    answer = _BY_KIND[reading.kind](catalog, first.exact, reading)
     if first.case_only:
         answer.text = f"{not_found_text(catalog, first.text)} {answer.text}"
     return answer

@@ -1,4 +1,4 @@
-"""Facts stated in prose, checked against the real catalog (validation.facts)."""
+"""Facts stated in prose, checked against the real catalog (judging.facts)."""
 
 import pytest
 

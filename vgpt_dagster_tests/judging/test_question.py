@@ -1,4 +1,4 @@
-"""Question intent read from the question alone, against the real embedded catalog."""
+"""What a question asks, read from the question alone, against the real embedded catalog."""
 
 import pytest
 
