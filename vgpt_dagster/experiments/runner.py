@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def upstream_assets(spec: ExperimentSpec) -> list[str]:
-    """The assets an experiment reads: the suite and catalog, each arm's dataset and starting adapter."""
+    """The assets an experiment reads: the suite and catalog, each arm's dataset and starting adapter (and, for an
+    arm that changes nothing, the pipeline's adapter it may reuse)."""
     out = ["vista_schema", "eval_suite"]
     for arm in spec.arms:
         if arm.use == "served":
@@ -38,6 +39,8 @@ def upstream_assets(spec: ExperimentSpec) -> list[str]:
         else:
             st = stage_def(arm.train)
             out += [st.dataset_asset, *([stage_def(st.parent).asset] if st.parent else []), "base_model"]
+            if not arm.data.changed and not arm.recipe:
+                out.append(st.asset)  # the pipeline's adapter stands for the arm while it is current
     return list(dict.fromkeys(out))
 
 

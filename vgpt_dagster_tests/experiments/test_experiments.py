@@ -101,7 +101,7 @@ def test_without_the_sft_set_it_names_the_missing_files_and_the_selection(tmp_pa
         run_experiment(paths, "context_ablation", profile_name="tiny")
     msg = str(err.value)
     assert "experiment context_ablation" in msg and "sft/train.parquet" in msg and "eval_suite.json" in msg
-    assert err.value.selection == "*eval_suite,*sft_dataset"
+    assert err.value.selection == "*eval_suite,*sft_dataset,*sft_adapter"
 
 
 def test_pipeline_adapter_stands_for_an_unchanged_arm_only_when_recipe_and_data_are_current(tmp_path):
