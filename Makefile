@@ -56,6 +56,6 @@ lint: setup  ## ruff check (incl. complexity <= 12) and ruff format --check; CI 
 	$(BIN)/ruff format --check vgpt_dagster vgpt_dagster_tests bench
 
 clean-artifacts:  ## delete generated data, adapters and reports (keeps data/embedded/, the READMEs and the Dagster instance)
-	find data -mindepth 1 -maxdepth 1 ! -name README.md ! -name embedded -exec rm -rf {} +
-	find saves -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+	[ ! -d data ] || find data -mindepth 1 -maxdepth 1 ! -name README.md ! -name embedded -exec rm -rf {} +
+	[ ! -d saves ] || find saves -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
 	rm -rf test-artifacts bench/results
