@@ -121,9 +121,12 @@ def measure_serving(
     adapter: str | Path | None,
     modes: Sequence[str],
     progress: Callable[[str], None] | None = None,
+    limit: int | None = None,
+    batch_size: int = 96,
 ) -> Measured:
     """Load one model once - ``adapter``, else the one ``vgpt serve`` answers with for ``profile_name`` - and ask
-    the cases validation judges for the profile (a CPU-sized profile: its stratified subset) in each mode."""
+    the cases validation judges for the profile (a CPU-sized profile: its stratified subset; ``limit``: the first
+    N of them) in each mode, ``batch_size`` questions per generate call."""
     from vgpt_dagster.serving.config import load_serving_config  # noqa: PLC0415
     from vgpt_dagster.serving.engine import Engine  # noqa: PLC0415
     from vgpt_dagster.serving.promoted import select_served_model  # noqa: PLC0415
@@ -138,8 +141,8 @@ def measure_serving(
     engine = Engine(paths, cfg, served, catalog).load()
     vcfg = load_validation_config(paths)
     suite = judged_subset(suite, vcfg, served.profile, on_cuda=str(engine.model.device).startswith("cuda"))
-    cases = suite.cases[: cfg.effect.limit] if cfg.effect.limit else suite.cases
-    out = measure_engine(engine, cases, vcfg.penalties, cfg.effect.batch_size, modes, progress)
+    cases = suite.cases[:limit] if limit else suite.cases
+    out = measure_engine(engine, cases, vcfg.penalties, batch_size, modes, progress)
     out.suite_version = suite.version
     out.extra["judged_subset"] = suite.meta.get("subset")
     return out

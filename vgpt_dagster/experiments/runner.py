@@ -61,8 +61,8 @@ def _measure(paths, name: str, spec: ExperimentSpec, profile, suite, catalog, ar
     say = None if progress is None else (lambda text: progress({"event": "measure", "stage": arm.name, "reason": text}))
     if spec.measure.how == "validation":
         return measure_validation(paths, profile, suite, catalog, model.adapter, f"{name}_{arm.name}", say)
-    adapter = None if model.served else model.adapter
-    return measure_serving(paths, profile.name, suite, catalog, adapter, spec.measure.modes, say)
+    adapter, m = (None if model.served else model.adapter), spec.measure
+    return measure_serving(paths, profile.name, suite, catalog, adapter, m.modes, say, m.limit, m.batch_size)
 
 
 def _check_metrics(spec: ExperimentSpec, measured: Measured, source: str) -> None:

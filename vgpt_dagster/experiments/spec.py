@@ -94,11 +94,16 @@ class Measure(StrictModel):
     modes: tuple[Literal[SERVING_MODES], ...] = ("model",)  # serving only: how each arm is asked
     metrics: tuple[str, ...] = pydantic.Field(min_length=1)  # columns of the table, in order
     chart: tuple[str, ...] = ("pass_rate", "hallucination_rate")  # bars per row in the PNG
+    # serving only: the first N of the cases validation judges for the profile (None: all), questions per batch
+    limit: int | None = pydantic.Field(None, ge=1)
+    batch_size: int = pydantic.Field(96, ge=1)
 
     @pydantic.model_validator(mode="after")
-    def _modes_need_serving(self) -> "Measure":
+    def _serving_keys_need_serving(self) -> "Measure":
         if self.how == "validation" and self.modes != ("model",):
             raise ValueError("modes apply to 'how: serving'; validation asks the question alone")
+        if self.how == "validation" and (self.limit is not None or "batch_size" in self.model_fields_set):
+            raise ValueError("limit and batch_size apply to 'how: serving' (validation: generation in validation.yaml)")
         return self
 
 

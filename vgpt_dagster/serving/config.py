@@ -50,14 +50,6 @@ class GuardConfig(StrictModel):
     reask: bool = True  # one bounded re-ask when unknown objects/columns remain
 
 
-class EffectConfig(StrictModel):
-    """The serving-effect measurement (model alone vs + retrieval vs + guard vs the whole hybrid) on the cases
-    validation judges for the profile (``subset:`` of configs/validation.yaml)."""
-
-    limit: int | None = pydantic.Field(None, ge=1)  # first N of those cases (smoke runs); None = all of them
-    batch_size: int = pydantic.Field(96, ge=1)
-
-
 class ServingConfig(StrictModel):
     """Everything ``configs/serving.yaml`` may set."""
 
@@ -73,7 +65,6 @@ class ServingConfig(StrictModel):
     generation: ServingGeneration = ServingGeneration()
     batching: BatchingConfig = BatchingConfig()
     guard: GuardConfig = GuardConfig()
-    effect: EffectConfig = EffectConfig()
 
     @property
     def is_loopback(self) -> bool:

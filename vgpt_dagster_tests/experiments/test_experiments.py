@@ -54,6 +54,8 @@ def test_every_shipped_experiment_loads(tmp_path):
         (_with(measure={"how": "serving", "modes": ["guard"], "metrics": ["pass_rate"]}), "measure.modes.0"),
         (_with(measure={"how": "serving", "metrics": []}), "measure.metrics"),
         (_with(arms=[]), "at least one arm"),
+        (_with(measure={"how": "validation", "metrics": ["pass_rate"], "limit": 5}), "limit and batch_size apply"),
+        (_with(measure={"how": "serving", "metrics": ["pass_rate"], "limit": 0}), "measure.limit"),
     ],
 )
 def test_a_wrong_experiment_names_the_file_and_the_key(data, message):

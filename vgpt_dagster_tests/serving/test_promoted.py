@@ -110,9 +110,9 @@ def test_serving_effect_experiment_asset_measures_every_mode(root):
     lines = CALIBRATION.read_text().splitlines()
     cases = {c.question: c for c in (Case.from_dict(json.loads(line)["case"]) for line in lines)}
     write_suite(Suite(tuple(cases.values())), root.validation_dir / "eval_suite.json")
-    cfg_path = root.configs / "serving.yaml"
+    cfg_path = root.configs / "experiments" / "serving_effect.yaml"  # read by every run, not only at load
     cfg = yaml.safe_load(cfg_path.read_text())
-    cfg["effect"] = {"limit": 6, "batch_size": 6}
+    cfg["measure"].update(limit=6, batch_size=6)
     cfg_path.write_text(yaml.safe_dump(cfg))
     result = dg.materialize([serving_effect], resources=resources)
     assert result.success
@@ -136,7 +136,7 @@ def test_serving_effect_experiment_asset_measures_every_mode(root):
     cats = sorted({c.category for c in cases.values() if c.part == "main"})
     vcfg["subset"] = {"profiles": ["micro"], "per_category": {cats[0]: 1}}
     vpath.write_text(yaml.safe_dump(vcfg))
-    cfg["effect"] = {"limit": None, "batch_size": 8}
+    cfg["measure"].update(limit=None, batch_size=8)
     cfg_path.write_text(yaml.safe_dump(cfg))
     result = dg.materialize([serving_effect], resources=resources)
     report = json.loads((root.reports_dir / "serving_effect.json").read_text())
