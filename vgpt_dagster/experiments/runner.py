@@ -120,10 +120,6 @@ class ExperimentRun:
     markdown: str
     files: dict[str, Path]  # json, markdown, chart
 
-    def row(self, arm: str, mode: str = "model") -> dict[str, Any]:
-        """The table row of ``arm`` asked in ``mode``."""
-        return next(r for r in self.report["rows"] if r["arm"] == arm and r["mode"] == mode)
-
 
 def run_experiment(
     paths: ProjectPaths,
