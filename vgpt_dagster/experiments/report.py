@@ -2,7 +2,8 @@
 
 The JSON holds the rows (one per arm and mode, each with its case count), each arm's facts (where its model came
 from, how it was trained, its data), each case's verdict per arm and mode, the regressions of every arm against
-``compare_to``, and what the measurement adds (retrieval recall@k for serving). The Markdown is the table the
+``compare_to``, what each arm's measurement adds (``extra``: the judged subset) and, for serving, the
+retrieval recall@k of the oracle's objects. The Markdown is the table the
 asset shows and docs/results.md quotes; the PNG puts the ``chart`` metrics side by side.
 """
 
@@ -94,7 +95,7 @@ def experiment_markdown(result: dict) -> str:
                 f"**{result['arms'][name]['label']} vs {base}**{asked} - real objects now refused: {real}; "
                 f"invented names now accepted: {fake}",
             ]
-    recall = result.get("extra", {}).get("recall_at_k")
+    recall = result.get("recall_at_k")
     if recall:
         rec = ", ".join(f"@{k}: {percent(v['recall'])}" for k, v in recall.items())
         lines += ["", f"Retrieval recall of the oracle's objects ({result['cases']} cases): {rec}."]

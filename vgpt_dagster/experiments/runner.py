@@ -106,9 +106,9 @@ def assemble(name: str, spec: ExperimentSpec, profile: str, models: dict, measur
             for a, m in measured.items()
             if a != spec.compare_to
         }
-    first_extra = next(iter(result["extra"].values()), {})
-    if "recall_at_k" in first_extra:
-        result["extra"]["recall_at_k"] = first_extra["recall_at_k"]  # the same retrieval for every arm
+    recall = [m.extra["recall_at_k"] for m in measured.values() if "recall_at_k" in m.extra]
+    if recall:
+        result["recall_at_k"] = recall[0]  # the same retrieval for every arm
     return result
 
 
