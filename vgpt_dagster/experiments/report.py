@@ -3,8 +3,8 @@
 The JSON holds the rows (one per arm and mode, each with its case count), each arm's facts (where its model came
 from, how it was trained, its data), each case's verdict per arm and mode, the regressions of every arm against
 ``compare_to``, what each arm's measurement adds (``extra``: the judged subset) and, for serving, the
-retrieval recall@k of the oracle's objects. The Markdown is the table the
-asset shows and docs/results.md quotes; the PNG puts the ``chart`` metrics side by side.
+retrieval recall@k of the oracle's objects. The Markdown is the table the asset shows and docs/results.md
+quotes; the PNG puts the ``chart`` metrics side by side.
 """
 
 from pathlib import Path
