@@ -129,7 +129,10 @@ _COL_LIST = re.compile(r"\b([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)+)(?:,?\s+and\s+m
 _COL_SEP = re.compile(r"\s*,\s*|\s+and\s+")
 # A quoted token right after a comparison is a literal ("Approve = 'N'", "LIKE 'AP%'", "IN ('A', 'B')").
 _LITERAL_BEFORE = re.compile(r"(?:=|<>|!=|<|>|\blike|\bin\s*\((?:\s*'[^']*'\s*,)*)\s*$", re.IGNORECASE)
-_COMPANY = re.compile(r"\b(?:company|co|[A-Z]{2}Co)\s*(?:#|no\.?|number|=)?\s*(\d{1,3})\b", re.IGNORECASE)
+# "company 3", "APCo = 3", "co #3"; not a column whose name runs on into digits ("EMCo1 = 114" names no company)
+_COMPANY = re.compile(
+    r"\b(?:company|co|[A-Z]{2}Co)(?![A-Za-z0-9_])\s*(?:#|no\.?|number|=)?\s*(\d{1,3})\b", re.IGNORECASE
+)
 # Inline SQL in a question: upper-case keywords with the clause that makes them a statement ("SELECT a FROM t",
 # "UPDATE t SET", "DELETE FROM", "INSERT INTO"); "I want a SELECT of the number of ..." is prose about SQL.
 _INLINE_SQL = re.compile(
