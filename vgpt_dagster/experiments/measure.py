@@ -55,6 +55,23 @@ def _answers(engine, questions: list[str], mode: str, batch_size: int) -> list:
     return out
 
 
+SERVING_COUNTS = ("reasked", "refused_invalid_sql", "catalog_answers", "errors", "seconds")
+
+
+def _judged(metrics: dict) -> dict:
+    """The judge's rates and the SQL answer count: what a serving row keeps of :func:`compute_metrics`."""
+    return {k: v for k, v in metrics.items() if k.endswith("_rate") or k == "sql_responses"}
+
+
+def metric_names(how: str) -> set[str]:
+    """Every metric a measurement of kind ``how`` reports, known before anything runs (so a YAML naming another
+    is refused before an arm trains)."""
+    from vgpt_dagster.judging.metrics import compute_metrics  # noqa: PLC0415
+
+    names = set(compute_metrics([], [], (0.0,)))
+    return names - {"n"} if how == "validation" else set(_judged(dict.fromkeys(names))) | set(SERVING_COUNTS)
+
+
 def _serving_row(mode: str, metrics: dict, answers: list, seconds: float) -> dict:
     from vgpt_dagster.errors import VgptError  # noqa: PLC0415
 
@@ -62,7 +79,7 @@ def _serving_row(mode: str, metrics: dict, answers: list, seconds: float) -> dic
     return {
         "mode": mode,
         "n": metrics["n"],
-        **{k: v for k, v in metrics.items() if k.endswith("_rate") or k in ("sql_responses",)},
+        **_judged(metrics),
         "reasked": sum(a.reasked for a in ok),
         "refused_invalid_sql": sum(a.refused_invalid_sql for a in ok),
         "catalog_answers": sum(a.source == "catalog" for a in ok),

@@ -18,7 +18,7 @@ from typing import Any
 
 from vgpt_dagster.errors import ConfigError, MissingUpstreamError
 from vgpt_dagster.experiments.arms import ArmModel, prepare_arm
-from vgpt_dagster.experiments.measure import Measured, measure_serving, measure_validation
+from vgpt_dagster.experiments.measure import Measured, measure_serving, measure_validation, metric_names
 from vgpt_dagster.experiments.report import experiment_markdown, regressions, write_experiment_report
 from vgpt_dagster.experiments.spec import ExperimentSpec, load_experiment
 from vgpt_dagster.paths import ProjectPaths
@@ -65,13 +65,14 @@ def _measure(paths, name: str, spec: ExperimentSpec, profile, suite, catalog, ar
     return measure_serving(paths, profile.name, suite, catalog, adapter, m.modes, say, m.limit, m.batch_size)
 
 
-def _check_metrics(spec: ExperimentSpec, measured: Measured, source: str) -> None:
-    missing = [m for m in spec.measure.metrics if m not in measured.rows[0]]
+def _check_metrics(spec: ExperimentSpec, source: str) -> None:
+    """Refuse a metric the measurement does not report before any arm trains."""
+    have = metric_names(spec.measure.how)
+    missing = [m for m in (*spec.measure.metrics, *spec.measure.chart) if m not in have]
     if missing:
-        have = sorted(k for k in measured.rows[0] if k not in ("mode", "n"))
         raise ConfigError(
             f"{source}: measure.metrics {missing} are not measured by 'how: {spec.measure.how}'. "
-            f"Measured: {', '.join(have)}."
+            f"Measured: {', '.join(sorted(have))}."
         )
 
 
@@ -139,6 +140,7 @@ def run_experiment(
 
     t0 = time.time()
     spec = load_experiment(paths, name)
+    _check_metrics(spec, f"configs/experiments/{name}.yaml")
     profile = load_profile(profile_name or default_profile_name(), paths)
     suite_path = paths.validation_dir / load_validation_config(paths).suite_file
     missing = [str(p) for p in required_files(paths, spec, profile.name, suite_path) if not p.is_file()]
@@ -153,7 +155,6 @@ def run_experiment(
             paths, name, arm, profile, catalog, overrides=overrides, device=device, progress=progress
         )
         measured[arm.name] = _measure(paths, name, spec, profile, suite, catalog, arm, models[arm.name], progress)
-        _check_metrics(spec, measured[arm.name], f"configs/experiments/{name}.yaml")
         gc.collect()  # one loaded model at a time
     result = assemble(name, spec, profile.name, models, measured, suite)
     result["wall_time_s"] = round(time.time() - t0, 1)

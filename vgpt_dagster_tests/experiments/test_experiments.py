@@ -64,6 +64,29 @@ def test_a_wrong_experiment_names_the_file_and_the_key(data, message):
     assert str(err.value).startswith("configs/experiments/x.yaml")
 
 
+def test_a_metric_the_measurement_does_not_report_is_refused_before_anything_runs(tmp_path):
+    from vgpt_dagster.experiments.measure import metric_names
+
+    assert {"pass_rate", "nolock_rate", "holdout_hallucination_rate"} <= metric_names("validation")
+    assert {"pass_rate", "reasked", "catalog_answers"} <= metric_names("serving")
+    assert "reasked" not in metric_names("validation") and "pass_rate_by_category" not in metric_names("serving")
+    paths = make_project(tmp_path / "p")
+    for name in experiment_names(paths):  # every shipped experiment names only what it measures
+        spec = load_experiment(paths, name)
+        assert set(spec.measure.metrics) | set(spec.measure.chart) <= metric_names(spec.measure.how), name
+    (paths.configs / "experiments" / "typo.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "title": "t",
+                "arms": [{"name": "a", "use": "sft"}],
+                "measure": {"how": "validation", "metrics": ["pass_rte"]},
+            }
+        )
+    )
+    with pytest.raises(ConfigError, match=r"typo.yaml: measure.metrics \['pass_rte'\] are not measured"):
+        run_experiment(paths, "typo", profile_name="tiny")  # nothing is built: refused before the inputs
+
+
 def test_unknown_experiment_lists_the_ones_there(tmp_path):
     paths = make_project(tmp_path / "p")
     with pytest.raises(
