@@ -20,6 +20,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 _ROOT = "vgpt_dagster"
 
 
+@cache
 def _module_file(name: str) -> Path | None:
     """The file of a dotted module name under the package (a package's ``__init__.py``), or None."""
     rel = Path(*name.split(".")[1:])
@@ -29,8 +30,10 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imports(name: str, path: Path) -> set[str]:
-    """Project modules ``path`` imports anywhere in the file (``from a import b``: ``a.b`` when a module)."""
+@cache
+def _imports(name: str, path: Path) -> frozenset[str]:
+    """Project modules ``path`` imports anywhere in the file (``from a import b``: ``a.b`` when a module); parsed
+    once per module however many assets' closures include it."""
     out: set[str] = set()
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -42,7 +45,9 @@ def _imports(name: str, path: Path) -> set[str]:
                 parts = package.split(".")
                 base = ".".join([*parts[: len(parts) - node.level + 1], *([base] if base else [])])
             out.update(f"{base}.{a.name}" if _module_file(f"{base}.{a.name}") else base for a in node.names)
-    return {m for m in out if m.startswith(_ROOT + ".") and _module_file(m) and not m.startswith(_ROOT + ".defs")}
+    return frozenset(
+        m for m in out if m.startswith(_ROOT + ".") and _module_file(m) and not m.startswith(_ROOT + ".defs")
+    )
 
 
 @cache

@@ -25,6 +25,7 @@ Example (``configs/experiments/context_ablation.yaml``)::
     ('sft', ('model',))
 """
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -142,8 +143,6 @@ def build_experiment(data: Any, source: str) -> ExperimentSpec:
 
 def load_experiment(paths: ProjectPaths, name: str) -> ExperimentSpec:
     """``configs/experiments/<name>.yaml``, validated; an unknown name lists the experiments there."""
-    import re  # noqa: PLC0415
-
     names = experiment_names(paths)
     if name not in names:
         raise ConfigError(
